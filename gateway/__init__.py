@@ -1,0 +1,1 @@
+"""Odyssey gateway: a thin Starlette app over the `api` schema of stored functions."""

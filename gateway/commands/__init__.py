@@ -1,0 +1,1 @@
+"""Subcommands of the odyssey CLI (see gateway.cli)."""
