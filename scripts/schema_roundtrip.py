@@ -33,7 +33,8 @@ def dump() -> str:
                "--exclude-schema=tap", url])
     blocks, cur = [], []
     for line in out.splitlines():
-        if line.startswith("--") or line.startswith("SET ") or line.startswith("SELECT pg_catalog.set_config"):
+        if (line.startswith("--") or line.startswith("SET ") or line.startswith("SELECT pg_catalog.set_config")
+                or line.startswith("\\restrict") or line.startswith("\\unrestrict")):
             continue
         if not line.strip():
             if cur:
@@ -55,10 +56,28 @@ def leftovers() -> str:
     return ";".join(x for x in (schemas, roles) if x)
 
 
+PROBE_VENDORS = ["00000000-0000-4000-8000-0000000000a1", "00000000-0000-4000-8000-0000000000b2"]
+
+
+def with_probe_vendors(fn):
+    """Partitions are part of the schema: compare them too, with two vendors created the same way
+    after each deploy, and removed again afterwards."""
+    url = os.environ["ODYSSEY_SUPERUSER_URL"]
+    values = ",".join(f"('{v}', 'roundtrip probe {i}')" for i, v in enumerate(PROBE_VENDORS))
+    run(["psql", "-XAtq", "-v", "ON_ERROR_STOP=1", "-c", f"insert into core.vendors (id, name) values {values}", url])
+    try:
+        return fn()
+    finally:
+        cleanup = ";".join(f"select app.offboard_vendor('{v}', false)" for v in PROBE_VENDORS)
+        run(["psql", "-XAtq", "-v", "ON_ERROR_STOP=1", "-c", cleanup, url])
+        run(["psql", "-XAtq", "-v", "ON_ERROR_STOP=1", "-c",
+             "delete from core.vendors where id in (" + ",".join(f"'{v}'" for v in PROBE_VENDORS) + ")", url])
+
+
 def main() -> int:
     target = os.environ["SQITCH_TARGET"]
     env = dict(os.environ, PGOPTIONS="-c client_min_messages=warning")
-    first = dump()
+    first = with_probe_vendors(dump)
     run(["sqitch", "revert", "-y", "--target", target], env=env)
     left = leftovers()
     if left:
@@ -68,7 +87,7 @@ def main() -> int:
     run(["sqitch", "deploy", "--target", target], env=env)
     # Passwords live outside sqitch: restore them as scripts/cluster deploy does.
     run(["bash", "scripts/cluster", "deploy"])
-    second = dump()
+    second = with_probe_vendors(dump)
     if first != second:
         diff = difflib.unified_diff(first.splitlines(), second.splitlines(), "first deploy", "redeploy", lineterm="")
         print("not ok - schema after revert+deploy differs:\n" + "\n".join(list(diff)[:200]))
