@@ -1,7 +1,7 @@
 -- Value dictionary (schema/ref_value_synonyms) and ingest.normalize_value(s): label words map to
 -- their canonical codes, false friends do not, and the dictionary stays unambiguous.
 BEGIN;
-SELECT plan(35);
+SELECT plan(39);
 
 -- Label words of the 9 US majors (notes.md "Allergens" and more). Each check lists the words that
 -- do NOT map to the expected code, so a failure names them.
@@ -105,6 +105,22 @@ SELECT throws_ok($$INSERT INTO ingest.synonyms_value (domain, canonical, synonym
                  '23514', NULL, 'the trigger refuses a synonym not in value_key form');
 SELECT lives_ok($$INSERT INTO ingest.synonyms_value (domain, canonical, synonyms) VALUES ('allergen', 'oats', ARRAY['rolled oats', 'oatmeal'])$$,
                 'a new unambiguous entry is accepted');
+
+-- The lookup index follows the dictionary.
+SELECT set_eq($$SELECT domain, key, canonical FROM ingest.synonyms_value_keys$$,
+              $$SELECT DISTINCT domain, ingest.value_key(w), canonical FROM ingest.synonyms_value,
+                       unnest(synonyms || translate(canonical, '_-', '  ')) AS w$$,
+              'synonyms_value_keys holds exactly the keys of every synonym and canonical');
+UPDATE ingest.synonyms_value SET synonyms = ARRAY['porridge oats'] WHERE domain = 'allergen' AND canonical = 'oats';
+SELECT is(ingest.normalize_values('allergen', ARRAY['oatmeal', 'Porridge Oats', 'OATS']), ARRAY['oats'],
+          'an update replaces the keys of its row (oatmeal gone, porridge oats and the canonical found)');
+DELETE FROM ingest.synonyms_value WHERE domain = 'allergen' AND canonical = 'oats';
+SELECT is((SELECT count(*)::int FROM ingest.synonyms_value_keys WHERE canonical = 'oats'), 0,
+          'a delete removes the keys of its row');
+SET LOCAL ROLE odyssey_superadmin;
+SELECT throws_ok($$INSERT INTO ingest.synonyms_value_keys VALUES ('allergen', 'oats', 'oats')$$, '42501', NULL,
+                 'the lookup index is written only through the dictionary trigger');
+RESET ROLE;
 
 SET LOCAL ROLE odyssey_vendor_viewer;
 SELECT is(ingest.normalize_values('condition', ARRAY['HTN', 't2d']), ARRAY['hypertension', 'type2_diabetes'],
