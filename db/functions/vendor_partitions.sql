@@ -139,10 +139,12 @@ BEGIN
         END IF;
         IF p_keep_archive THEN
             -- An archive stands alone: drop its foreign keys into live tables, move it (and its
-            -- hash leaves) out of the live schema.
+            -- hash leaves) out of the live schema. Only top-level constraints (conparentid = 0) are
+            -- dropped: their clones (on hash leaves, or one per partition of a partitioned
+            -- referenced table) cannot be dropped directly and go with them.
             FOR v_fk IN SELECT c.conrelid::regclass AS rel, c.conname
                           FROM pg_catalog.pg_constraint c
-                         WHERE c.contype = 'f'
+                         WHERE c.contype = 'f' AND c.conparentid = 0
                            AND (c.conrelid = v_part OR c.conrelid IN (SELECT inhrelid FROM pg_catalog.pg_inherits WHERE inhparent = v_part))
             LOOP
                 EXECUTE pg_catalog.format('ALTER TABLE %s DROP CONSTRAINT IF EXISTS %I', v_fk.rel, v_fk.conname);
