@@ -85,7 +85,10 @@ BEGIN
                                        CASE WHEN v_upd THEN 'rejected by RLS' ELSE 'denied' END));
         -- 4. update another vendor's rows
         IF v_upd THEN
-            EXECUTE format('WITH u AS (UPDATE %s SET vendor_id = vendor_id WHERE vendor_id = %L RETURNING 1) SELECT count(*) FROM u', r.tbl, v_a) INTO v_n;
+            BEGIN
+                EXECUTE format('WITH u AS (UPDATE %s SET vendor_id = vendor_id WHERE vendor_id = %L RETURNING 1) SELECT count(*) FROM u', r.tbl, v_a) INTO v_n;
+            EXCEPTION WHEN OTHERS THEN v_n := -1;  -- e.g. the rows were visible and the check refused them
+            END;
             RETURN NEXT is(v_n, 0::bigint, format('%s on %s: UPDATE of another vendor''s rows affects 0 rows', v_who, r.tbl));
         ELSE
             RETURN NEXT throws_like(format('UPDATE %s SET vendor_id = vendor_id WHERE vendor_id = %L', r.tbl, v_a), 'permission denied%',
@@ -93,7 +96,13 @@ BEGIN
         END IF;
         -- 5. delete another vendor's rows
         IF v_del THEN
-            EXECUTE format('WITH d AS (DELETE FROM %s WHERE vendor_id = %L RETURNING 1) SELECT count(*) FROM d', r.tbl, v_a) INTO v_n;
+            BEGIN
+                -- (a subtransaction: if the rows were visible, the deletion is undone after counting)
+                EXECUTE format('WITH d AS (DELETE FROM %s WHERE vendor_id = %L RETURNING 1) SELECT count(*) FROM d', r.tbl, v_a) INTO v_n;
+                IF v_n > 0 THEN RAISE EXCEPTION USING ERRCODE = 'OD999', MESSAGE = v_n::text; END IF;
+            EXCEPTION WHEN SQLSTATE 'OD999' THEN v_n := SQLERRM::bigint;
+                      WHEN OTHERS THEN v_n := -1;
+            END;
             RETURN NEXT is(v_n, 0::bigint, format('%s on %s: DELETE of another vendor''s rows affects 0 rows', v_who, r.tbl));
         ELSE
             RETURN NEXT throws_like(format('DELETE FROM %s WHERE vendor_id = %L', r.tbl, v_a), 'permission denied%',
