@@ -30,6 +30,44 @@ AS $$
 $$;
 COMMENT ON FUNCTION app.vendor_partition(regclass, uuid) IS 'The vendor''s attached partition of a parent, or NULL.';
 
+CREATE OR REPLACE FUNCTION app.add_vendor_foreign_keys(p_parent regclass, p_vendor_id uuid)
+RETURNS integer
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = ''
+AS $$
+DECLARE
+    v_fk     record;
+    v_table  regclass := pg_catalog.to_regclass(pg_catalog.format('partitions.%I', app.vendor_partition_name(p_parent, p_vendor_id)));
+    v_ref    regclass;
+    v_name   text;
+    v_added  integer := 0;
+BEGIN
+    IF v_table IS NULL THEN
+        RETURN 0;
+    END IF;
+    FOR v_fk IN SELECT * FROM app.vendor_partition_foreign_keys WHERE parent = p_parent ORDER BY columns LOOP
+        v_name := (SELECT c.relname FROM pg_catalog.pg_class c WHERE c.oid = p_parent)
+                  || '_' || v_fk.columns[pg_catalog.cardinality(v_fk.columns)] || '_fkey';
+        CONTINUE WHEN EXISTS (SELECT FROM pg_catalog.pg_constraint WHERE conrelid = v_table AND conname = v_name);
+        v_ref := pg_catalog.to_regclass(pg_catalog.format('partitions.%I', app.vendor_partition_name(v_fk.ref_parent, p_vendor_id)));
+        IF v_ref IS NULL THEN
+            RAISE EXCEPTION 'vendor % has no partition of % to reference from %', p_vendor_id, v_fk.ref_parent, p_parent;
+        END IF;
+        EXECUTE pg_catalog.format('ALTER TABLE %s ADD CONSTRAINT %I FOREIGN KEY (%s) REFERENCES %s (%s) ON DELETE %s',
+                                  v_table, v_name,
+                                  (SELECT pg_catalog.string_agg(pg_catalog.quote_ident(c), ', ') FROM pg_catalog.unnest(v_fk.columns) c),
+                                  v_ref,
+                                  (SELECT pg_catalog.string_agg(pg_catalog.quote_ident(c), ', ') FROM pg_catalog.unnest(v_fk.ref_columns) c),
+                                  v_fk.on_delete);
+        v_added := v_added + 1;
+    END LOOP;
+    RETURN v_added;
+END
+$$;
+COMMENT ON FUNCTION app.add_vendor_foreign_keys(regclass, uuid) IS
+  'Adds the registered foreign keys to a vendor''s partition of a table, each referencing the same vendor''s partition (idempotent).';
+
 CREATE OR REPLACE FUNCTION app.create_vendor_partitions(p_vendor_id uuid)
 RETURNS integer
 LANGUAGE plpgsql
@@ -59,8 +97,11 @@ BEGIN
                 'CREATE TABLE partitions.%I PARTITION OF partitions.%I FOR VALUES WITH (MODULUS %s, REMAINDER %s)',
                 v_name || '_h' || pg_catalog.lpad(v_i::text, 2, '0'), v_name, v_cfg.hash_modulus, v_i);
         END LOOP;
+        -- Its foreign keys point at the same vendor's tables (validating an empty table, locking
+        -- nothing of other tenants) ...
+        PERFORM app.add_vendor_foreign_keys(v_cfg.parent, p_vendor_id);
         -- ... then attach it: SHARE UPDATE EXCLUSIVE on the parent, so other tenants are not blocked.
-        -- Indexes, foreign keys and row triggers of the parent are cloned onto the new leaves.
+        -- Indexes and row triggers of the parent are cloned onto the new leaves.
         EXECUTE pg_catalog.format('ALTER TABLE %s ATTACH PARTITION partitions.%I FOR VALUES IN (%L)',
                                   v_cfg.parent, v_name, p_vendor_id);
         v_created := v_created + 1;
@@ -98,6 +139,29 @@ $$;
 COMMENT ON FUNCTION app.register_vendor_partitioned(regclass, integer, name, integer) IS
   'Registers a LIST(vendor_id)-partitioned table (optionally HASH sub-partitioned) and creates its partitions for existing vendors.';
 
+CREATE OR REPLACE FUNCTION app.register_vendor_foreign_key(p_parent regclass, p_columns name[],
+                                                            p_ref_parent regclass, p_ref_columns name[],
+                                                            p_on_delete text DEFAULT 'CASCADE')
+RETURNS void
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = ''
+AS $$
+DECLARE
+    v_vendor uuid;
+BEGIN
+    INSERT INTO app.vendor_partition_foreign_keys (parent, columns, ref_parent, ref_columns, on_delete)
+    VALUES (p_parent, p_columns, p_ref_parent, p_ref_columns, p_on_delete)
+    ON CONFLICT (parent, columns) DO UPDATE
+       SET ref_parent = EXCLUDED.ref_parent, ref_columns = EXCLUDED.ref_columns, on_delete = EXCLUDED.on_delete;
+    FOR v_vendor IN EXECUTE 'SELECT id FROM core.vendors WHERE status <> ''offboarded''' LOOP
+        PERFORM app.add_vendor_foreign_keys(p_parent, v_vendor);
+    END LOOP;
+END
+$$;
+COMMENT ON FUNCTION app.register_vendor_foreign_key(regclass, name[], regclass, name[], text) IS
+  'Registers a per-vendor foreign key between two vendor-partitioned tables and adds it to existing vendors'' partitions.';
+
 CREATE OR REPLACE FUNCTION app.offboard_vendor_partition(p_parent regclass, p_vendor_id uuid,
                                                          p_keep_archive boolean DEFAULT true)
 RETURNS boolean
@@ -121,24 +185,20 @@ BEGIN
         END IF;
     END IF;
     IF p_keep_archive THEN
-        -- An archive stands alone: its foreign keys into live tables go (dropping the top-level
-        -- constraint drops its clones), then it and its hash leaves move to schema archive.
-        FOR v_rel IN SELECT c.conname FROM pg_catalog.pg_constraint c
-                      WHERE c.contype = 'f' AND c.conparentid = 0 AND c.conrelid = v_part LOOP
-            EXECUTE pg_catalog.format('ALTER TABLE %s DROP CONSTRAINT %I', v_part, v_rel.conname);
-        END LOOP;
+        -- The vendor's tables reference only each other, so the archive stays consistent as a
+        -- set: it and its hash leaves move to schema archive, foreign keys included.
         FOR v_rel IN SELECT i.inhrelid::regclass AS rel FROM pg_catalog.pg_inherits i WHERE i.inhparent = v_part LOOP
             EXECUTE pg_catalog.format('ALTER TABLE %s SET SCHEMA archive', v_rel.rel);
         END LOOP;
         EXECUTE pg_catalog.format('ALTER TABLE %s SET SCHEMA archive', v_part);
     ELSE
-        EXECUTE pg_catalog.format('DROP TABLE %s', v_part);
+        EXECUTE pg_catalog.format('DROP TABLE %s CASCADE', v_part);  -- CASCADE: FKs of this vendor's other tables
     END IF;
     RETURN true;
 END
 $$;
 COMMENT ON FUNCTION app.offboard_vendor_partition(regclass, uuid, boolean) IS
-  'Detaches (if still attached) a vendor''s partition of one table, then drops it or moves it to schema archive without foreign keys.';
+  'Detaches (if still attached) a vendor''s partition of one table, then drops it or moves it to schema archive.';
 
 CREATE OR REPLACE FUNCTION app.offboard_vendor(p_vendor_id uuid, p_keep_archive boolean DEFAULT true)
 RETURNS integer
