@@ -55,12 +55,12 @@ CREATE OR REPLACE FUNCTION ingest.value_key(p_value text)
 RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 AS $$
-    -- lower case, an Open-Food-Facts language prefix ("en:") dropped, runs of whitespace, '_' and
-    -- '-' become one space, trimmed; '' becomes NULL. "Tree_Nuts" and "en:tree-nuts" -> "tree nuts".
+    -- lower case, an Open-Food-Facts language prefix ("en:") dropped, runs of whitespace (no-break
+    -- space included), '_' and '-' become one space, trimmed; '' becomes NULL. "Tree_Nuts" and "en:tree-nuts" -> "tree nuts".
     SELECT nullif(pg_catalog.btrim(
                pg_catalog.regexp_replace(
                    pg_catalog.regexp_replace(pg_catalog.lower(pg_catalog.btrim(p_value)), '^[a-z]{2}:', ''),
-                   '[[:space:]_-]+', ' ', 'g')), '')
+                   '[[:space:]_' || U&'\00A0' || '-]+', ' ', 'g')), '')
 $$;
 COMMENT ON FUNCTION ingest.value_key(text) IS
   'Comparison form of a value label word: lower case, "en:" prefix dropped, whitespace/_/- runs to one space, trimmed.';

@@ -1,7 +1,7 @@
 -- Value dictionary (schema/ref_value_synonyms) and ingest.normalize_value(s): label words map to
 -- their canonical codes, false friends do not, and the dictionary stays unambiguous.
 BEGIN;
-SELECT plan(39);
+SELECT plan(40);
 
 -- Label words of the 9 US majors (notes.md "Allergens" and more). Each check lists the words that
 -- do NOT map to the expected code, so a failure names them.
@@ -73,6 +73,7 @@ SELECT is(ingest.normalize_value('condition', 'dialysis'), NULL, 'dialysis is no
 -- Matching and comparison forms.
 SELECT is(ingest.normalize_value('allergen', '  TREE-NUTS '), 'tree_nuts', 'case, spaces and hyphens are ignored');
 SELECT is(ingest.normalize_value('allergen', 'en:soybeans'), 'soy', 'an Open Food Facts "en:" prefix is ignored');
+SELECT is(ingest.normalize_value('allergen', U&'Brazil\00A0Nuts'), 'tree_nuts', 'a no-break space (Windows-1252 feeds) is a space');
 SELECT is(ingest.normalize_value('allergen', 'Crustacean_Shellfish'), 'crustacean_shellfish', 'a canonical maps to itself');
 SELECT is(ingest.normalize_value('diet', 'whey'), NULL, 'words map only within their domain');
 SELECT is(ingest.normalize_value('allergen', NULL), NULL, 'NULL in, NULL out');
