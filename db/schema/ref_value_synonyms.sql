@@ -10,7 +10,8 @@
 -- mapped and normalize to NULL: buckwheat (not wheat), cream of tartar and cocoa butter (not
 -- milk), coconut (FDA no longer lists it as a tree nut), nutmeg, water chestnut, shea (not tree
 -- nuts), eggplant (not egg); peanut is a legume and maps to peanuts, never to tree_nuts. Molluscs
--- (clam, oyster, squid, ...) are not crustacean shellfish. Gluten is not a US major allergen (wheat
+-- (clam, oyster, squid, ...) are not crustacean shellfish; a bare "shellfish" maps to
+-- crustacean_shellfish (the US major it names on labels; the safe reading for an allergy). Gluten is not a US major allergen (wheat
 -- is; celiac is a diet rule), so "gluten" is left unmapped rather than guessed.
 --
 -- A trigger keeps the dictionary unambiguous: within a domain, one value key maps to one
