@@ -274,8 +274,9 @@ BEGIN
     END IF;
 
     IF jsonb_array_length(v_errors) > 0 THEN
-        RAISE EXCEPTION 'invalid health profile'
-              USING ERRCODE = 'OD422', DETAIL = v_errors::text;
+        -- check_violation maps to 422 like OD422; DETAIL carries the field errors.
+        RAISE EXCEPTION 'invalid health profile: %', (SELECT string_agg(e ->> 'message', '; ') FROM jsonb_array_elements(v_errors) e)
+              USING ERRCODE = 'check_violation', DETAIL = v_errors::text;
     END IF;
 
     v_bmr := health.bmr(NEW.weight_kg, NEW.height_cm, NEW.age, NEW.gender);
@@ -289,7 +290,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION health.profile_before_write() IS
-  'BEFORE INSERT/UPDATE on health profiles: validation (OD422 + field errors), normalization, age from dob, BMI/BMR/TDEE, derived_limits.';
+  'BEFORE INSERT/UPDATE on health profiles: validation (23514 + field errors in DETAIL), normalization, age from dob, BMI/BMR/TDEE, derived_limits.';
 
 CREATE TRIGGER customer_health_profiles_derive BEFORE INSERT OR UPDATE ON health.customer_health_profiles
     FOR EACH ROW EXECUTE FUNCTION health.profile_before_write();
@@ -328,12 +329,13 @@ DECLARE
     v_errors jsonb := health.policy_errors(NEW.policy);
 BEGIN
     IF jsonb_array_length(v_errors) > 0 THEN
-        RAISE EXCEPTION 'invalid diet rule policy' USING ERRCODE = 'OD422', DETAIL = v_errors::text;
+        RAISE EXCEPTION 'invalid diet rule policy: %', (SELECT string_agg(e ->> 'message', '; ') FROM jsonb_array_elements(v_errors) e)
+              USING ERRCODE = 'check_violation', DETAIL = v_errors::text;
     END IF;
     RETURN NEW;
 END
 $$;
-COMMENT ON FUNCTION health.diet_rule_before_write() IS 'BEFORE INSERT/UPDATE on diet rules: validates the policy (OD422 + field errors).';
+COMMENT ON FUNCTION health.diet_rule_before_write() IS 'BEFORE INSERT/UPDATE on diet rules: validates the policy (23514 + field errors in DETAIL).';
 
 CREATE TRIGGER diet_rules_validate BEFORE INSERT OR UPDATE ON health.diet_rules
     FOR EACH ROW EXECUTE FUNCTION health.diet_rule_before_write();
