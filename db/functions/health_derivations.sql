@@ -273,6 +273,11 @@ BEGIN
         END IF;
     END IF;
 
+    IF jsonb_array_length(v_errors) = 0 AND NOT health.bmi(NEW.weight_kg, NEW.height_cm) BETWEEN 5 AND 250 THEN
+        v_errors := v_errors || jsonb_build_object('field', 'weight_kg', 'code', 'implausible',
+                     'message', pg_catalog.format('weight_kg %s with height_cm %s gives a BMI of %s: check the units',
+                                                  NEW.weight_kg, NEW.height_cm, round(health.bmi(NEW.weight_kg, NEW.height_cm), 1)));
+    END IF;
     IF jsonb_array_length(v_errors) > 0 THEN
         -- check_violation maps to 422 like OD422; DETAIL carries the field errors.
         RAISE EXCEPTION 'invalid health profile: %', (SELECT string_agg(e ->> 'message', '; ') FROM jsonb_array_elements(v_errors) e)
