@@ -9,7 +9,8 @@
 -- descending -- let matching.match_products_for_customer stop early with an exact guarantee
 -- (threshold algorithm, see functions/matching):
 --   p0  = sodium_mg/2300 + added_sugars_g/50 + saturated_fat_g/20   (reference daily values)
---   fib = fiber_g/28
+--   fib = fiber_g/28,  p0f = p0 - fib (the list order for customers with the fiber bonus)
+--   tmask = bit mask of the product's diet tags (health.diet_codes() order)
 --   amask = bit mask of the product's major allergens after value-synonym normalization.
 BEGIN;
 
@@ -20,10 +21,14 @@ CREATE TABLE matching.product_features (
     p0          float8      NOT NULL,
     fib         float8      NOT NULL,
     amask       integer     NOT NULL,
+    p0f         float8      NOT NULL,
     updated_at  timestamptz NOT NULL,
+    tmask       integer     NOT NULL,
     nut         float8[],
-    tags        text[],
     ingr        tsvector,
+    external_id text,
+    name        text,
+    brand       text,
     CONSTRAINT product_features_pkey PRIMARY KEY (vendor_id, tag, product_id)
 ) PARTITION BY LIST (vendor_id);
 COMMENT ON TABLE matching.product_features IS
@@ -31,6 +36,7 @@ COMMENT ON TABLE matching.product_features IS
 COMMENT ON COLUMN matching.product_features.nut IS 'Per-serving nutrients in catalog.nutrient_keys() order; NULL element = not stated.';
 
 CREATE INDEX product_features_p0_idx ON matching.product_features (vendor_id, tag, p0, product_id) INCLUDE (amask);
+CREATE INDEX product_features_p0f_idx ON matching.product_features (vendor_id, tag, p0f, product_id) INCLUDE (amask);
 CREATE INDEX product_features_fib_idx ON matching.product_features (vendor_id, fib DESC, product_id) INCLUDE (amask) WHERE tag = '';
 CREATE INDEX product_features_product_idx ON matching.product_features (vendor_id, product_id);
 
@@ -56,6 +62,16 @@ AS $$
     SELECT CASE WHEN p_allergens <@ health.allergen_codes() THEN health.allergen_mask(p_allergens)
                 ELSE health.allergen_mask(health.normalize_codes('allergen', p_allergens)) END
 $$;
+CREATE OR REPLACE FUNCTION matching.tag_mask(p_tags text[])
+RETURNS integer
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$
+    SELECT coalesce(sum(1 << (i - 1)::integer)::integer, 0)
+      FROM pg_catalog.unnest(health.diet_codes()) WITH ORDINALITY AS a(code, i)
+     WHERE a.code = ANY (p_tags)
+$$;
+COMMENT ON FUNCTION matching.tag_mask(text[]) IS 'Bit mask of the diet/tag codes (health.diet_codes() order) in an array.';
+
 COMMENT ON FUNCTION matching.product_allergen_mask(text[]) IS 'Major-allergen bit mask of a product''s allergen labels, after value-synonym normalization.';
 
 CREATE OR REPLACE FUNCTION matching.product_features_sync()
@@ -71,14 +87,17 @@ BEGIN
          WHERE f.vendor_id = o.vendor_id AND f.product_id = o.id;
     END IF;
     IF TG_OP IN ('INSERT', 'UPDATE') THEN
-        INSERT INTO matching.product_features (vendor_id, product_id, tag, p0, fib, amask, updated_at, nut, tags, ingr)
-        SELECT n.vendor_id, n.id, t.tag, matching.product_p0(v.nut), coalesce(v.nut[9], 0) / 28,
-               matching.product_allergen_mask(n.allergens), n.updated_at,
+        INSERT INTO matching.product_features (vendor_id, product_id, tag, p0, fib, amask, p0f, updated_at, tmask, nut,
+                                               ingr, external_id, name, brand)
+        SELECT n.vendor_id, n.id, t.tag, v.p0, v.fib, matching.product_allergen_mask(n.allergens), v.p0 - v.fib,
+               n.updated_at, matching.tag_mask(n.dietary_tags),
                CASE WHEN t.tag = '' THEN v.nut END,
-               CASE WHEN t.tag = '' THEN n.dietary_tags END,
-               CASE WHEN t.tag = '' AND n.ingredients IS NOT NULL THEN pg_catalog.to_tsvector('simple'::regconfig, n.ingredients) END
+               CASE WHEN t.tag = '' AND n.ingredients IS NOT NULL THEN pg_catalog.to_tsvector('simple'::regconfig, n.ingredients) END,
+               CASE WHEN t.tag = '' THEN n.external_id END, CASE WHEN t.tag = '' THEN n.name END,
+               CASE WHEN t.tag = '' THEN n.brand END
           FROM new_rows n
-          CROSS JOIN LATERAL (SELECT matching.nutrient_vector(n.nutrition) AS nut) v
+          CROSS JOIN LATERAL (SELECT x.nut, matching.product_p0(x.nut) AS p0, coalesce(x.nut[9], 0) / 28 AS fib
+                                FROM (SELECT matching.nutrient_vector(n.nutrition) AS nut) x) v
           CROSS JOIN LATERAL (SELECT '' AS tag UNION SELECT DISTINCT x FROM pg_catalog.unnest(n.dietary_tags) x WHERE x <> '') t
          WHERE n.status = 'active' AND n.soft_deleted_at IS NULL;
     END IF;
@@ -101,7 +120,7 @@ GRANT SELECT ON matching.product_features
    TO odyssey_superadmin, odyssey_vendor_admin, odyssey_vendor_operator, odyssey_worker;
 SELECT app.enable_tenant_rls('matching.product_features');
 GRANT EXECUTE ON FUNCTION matching.nutrient_vector(jsonb), matching.product_p0(float8[]),
-      matching.product_allergen_mask(text[])
+      matching.product_allergen_mask(text[]), matching.tag_mask(text[])
    TO odyssey_superadmin, odyssey_vendor_admin, odyssey_vendor_operator, odyssey_vendor_viewer, odyssey_worker;
 
 -- Backfill existing catalogs (each inside its tenant: RLS is forced for the owner too).
@@ -111,13 +130,17 @@ DECLARE
 BEGIN
     FOR v_vendor IN SELECT id FROM core.vendors WHERE status <> 'offboarded' LOOP
         PERFORM set_config('odyssey.vendor_id', v_vendor::text, true);
-        INSERT INTO matching.product_features (vendor_id, product_id, tag, p0, fib, amask, updated_at, nut, tags, ingr)
-        SELECT n.vendor_id, n.id, t.tag, matching.product_p0(v.nut), coalesce(v.nut[9], 0) / 28,
-               matching.product_allergen_mask(n.allergens), n.updated_at,
-               CASE WHEN t.tag = '' THEN v.nut END, CASE WHEN t.tag = '' THEN n.dietary_tags END,
-               CASE WHEN t.tag = '' AND n.ingredients IS NOT NULL THEN to_tsvector('simple'::regconfig, n.ingredients) END
+        INSERT INTO matching.product_features (vendor_id, product_id, tag, p0, fib, amask, p0f, updated_at, tmask, nut,
+                                               ingr, external_id, name, brand)
+        SELECT n.vendor_id, n.id, t.tag, v.p0, v.fib, matching.product_allergen_mask(n.allergens), v.p0 - v.fib,
+               n.updated_at, matching.tag_mask(n.dietary_tags),
+               CASE WHEN t.tag = '' THEN v.nut END,
+               CASE WHEN t.tag = '' AND n.ingredients IS NOT NULL THEN to_tsvector('simple'::regconfig, n.ingredients) END,
+               CASE WHEN t.tag = '' THEN n.external_id END, CASE WHEN t.tag = '' THEN n.name END,
+               CASE WHEN t.tag = '' THEN n.brand END
           FROM catalog.products n
-          CROSS JOIN LATERAL (SELECT matching.nutrient_vector(n.nutrition) AS nut) v
+          CROSS JOIN LATERAL (SELECT x.nut, matching.product_p0(x.nut) AS p0, coalesce(x.nut[9], 0) / 28 AS fib
+                                FROM (SELECT matching.nutrient_vector(n.nutrition) AS nut) x) v
           CROSS JOIN LATERAL (SELECT '' AS tag UNION SELECT DISTINCT x FROM unnest(n.dietary_tags) x WHERE x <> '') t
          WHERE n.vendor_id = v_vendor AND n.status = 'active' AND n.soft_deleted_at IS NULL;
     END LOOP;

@@ -82,7 +82,7 @@ CREATE FUNCTION pg_temp.naive(p_customer uuid, p_k int) RETURNS TABLE (product_i
            + CASE WHEN EXISTS (SELECT FROM crm.customer_whitelists wl WHERE wl.customer_id = p_customer AND wl.product_id = p.id) THEN w.ww ELSE 0 END
            )::numeric, 6) AS score
       FROM catalog.products p, prof, w, avoid
-     WHERE p.status = 'active' AND p.soft_deleted_at IS NULL
+     WHERE p.vendor_id = 'e0000000-0000-4000-8000-0000000000a1' AND p.status = 'active' AND p.soft_deleted_at IS NULL
        AND NOT (health.normalize_codes('allergen', p.allergens) && avoid.a)
        AND NOT EXISTS (SELECT FROM jsonb_array_elements_text(prof.derived_limits #> '{hard,exclude_ingredients}') x
                         WHERE to_tsvector('simple', coalesce(p.ingredients, '')) @@ phraseto_tsquery('simple', x))

@@ -6,6 +6,7 @@ DROP TRIGGER products_features_delete ON catalog.products;
 DROP FUNCTION matching.product_features_sync();
 DELETE FROM app.vendor_partitioned_tables WHERE parent = 'matching.product_features'::regclass;
 DROP TABLE matching.product_features;
+DROP FUNCTION matching.tag_mask(text[]);
 DROP FUNCTION matching.product_allergen_mask(text[]);
 DROP FUNCTION matching.product_p0(float8[]);
 DROP FUNCTION matching.nutrient_vector(jsonb);
