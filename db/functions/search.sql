@@ -1,11 +1,11 @@
 -- Deploy odyssey:functions/search to pg
--- requires: schema/product_search_rum
+-- requires: schema/product_search_tiers
 -- requires: functions/health_derivations
 -- Product search (PRD §5.6), customer search for operators (PRD §5.3) and the health profile
 -- endpoints (GET/PUT /customers/:id/health).
 --   api.search_products(q, filters, sort, cursor, limit): websearch syntax on search_tsv; filters
 --   brand, category_id, tags.any, allergens.none (normalized + synonyms), updated_after, status;
---   sort 'relevance' (RUM distance <=>, index-ordered) or '-updated_at'; opaque keyset cursor bound
+--   sort 'relevance' (tiered: name match, then other text; newest first) or '-updated_at'; opaque keyset cursor bound
 --   to the query; limit <= 200; ties broken by id so paging returns every row exactly once.
 BEGIN;
 
@@ -45,8 +45,9 @@ DECLARE
     v_tsq      tsquery;
     v_sort     text;
     v_where    text := 'p.vendor_id = $1 AND p.soft_deleted_at IS NULL';
-    v_order    text;
-    v_key      text;
+    v_tier     integer;
+    v_page     jsonb;
+    v_got      integer;
     v_errors   jsonb := '[]';
     v_cur      jsonb;
     v_fp       text;
@@ -126,50 +127,57 @@ BEGIN
     IF v_tsq IS NOT NULL THEN
         v_where := v_where || ' AND p.search_tsv @@ $2';
     END IF;
-    IF v_sort = 'relevance' AND v_tsq IS NOT NULL THEN
-        v_key := '(p.search_tsv OPERATOR(public.<=>) $2)';
-        v_order := v_key || ', p.id';
-    ELSE
-        v_sort := CASE WHEN v_sort = 'relevance' THEN '-updated_at' ELSE v_sort END;
-        v_order := 'p.updated_at DESC, p.id DESC';
+    IF v_sort = 'relevance' AND v_tsq IS NULL THEN
+        v_sort := '-updated_at';                          -- nothing to rank by
     END IF;
 
-    -- The cursor is bound to the query it came from.
+    -- The cursor is bound to the query it came from: {fp, t (tier), k (updated_at), id}.
     v_fp := pg_catalog.md5(coalesce(v_tsq::text, '') || '|' || v_filters::text || '|' || v_sort);
+    v_tier := 0;
     IF p_cursor IS NOT NULL AND p_cursor <> '' THEN
         v_cur := api.decode_cursor(p_cursor);
-        IF v_cur ->> 'fp' IS DISTINCT FROM v_fp THEN
+        IF v_cur ->> 'fp' IS DISTINCT FROM v_fp OR (v_cur ->> 't') NOT IN ('0', '1') THEN
             RAISE EXCEPTION 'cursor does not belong to this query' USING ERRCODE = 'OD400',
                   DETAIL = '[{"field": "cursor", "code": "mismatch", "message": "repeat the query the cursor came from"}]';
         END IF;
-        IF v_sort = 'relevance' THEN
-            v_where := v_where || ' AND (' || v_key || ' > ($8 ->> ''k'')::real OR (' || v_key
-                       || ' = ($8 ->> ''k'')::real AND p.id > ($8 ->> ''id'')::uuid))';
-        ELSE
-            v_where := v_where || ' AND (p.updated_at, p.id) < (($8 ->> ''k'')::timestamptz, ($8 ->> ''id'')::uuid)';
-        END IF;
+        v_tier := (v_cur ->> 't')::integer;
     END IF;
 
-    v_sql := 'SELECT coalesce(jsonb_agg(r ORDER BY n), ''[]''), count(*) FROM (SELECT row_number() OVER () AS n, '
-          || 'jsonb_build_object(''id'', p.id, ''external_id'', p.external_id, ''name'', p.name, ''brand'', p.brand, '
-          || '''category_id'', p.category_id, ''price'', p.price, ''currency'', p.currency, ''status'', p.status, '
-          || '''dietary_tags'', p.dietary_tags, ''allergens'', p.allergens, ''updated_at'', p.updated_at, '
-          || '''_k'', ' || CASE WHEN v_sort = 'relevance' THEN v_key ELSE 'p.updated_at' END || ') AS r '
-          || 'FROM (SELECT * FROM catalog.products p WHERE ' || v_where || ' ORDER BY ' || v_order
-          || ' LIMIT $9) p) s';
-    EXECUTE v_sql INTO v_rows, v_n
-      USING v_vendor, v_tsq, v_brands, v_cats, v_tags, v_allerg, v_after, v_cur, p_limit + 1;
+    -- Relevance: tier 0 = the name alone matches the query, tier 1 = the rest; each tier newest
+    -- first, then id. '-updated_at' is one tier. Every stage is a keyset scan; a page may span tiers.
+    v_rows := '[]';
+    v_n := 0;
+    WHILE v_tier <= CASE WHEN v_sort = 'relevance' THEN 1 ELSE 0 END AND v_n <= p_limit LOOP
+        v_sql := 'SELECT coalesce(jsonb_agg(r ORDER BY n), ''[]''), count(*) FROM (SELECT row_number() OVER () AS n, '
+              || 'jsonb_build_object(''id'', p.id, ''external_id'', p.external_id, ''name'', p.name, ''brand'', p.brand, '
+              || '''category_id'', p.category_id, ''price'', p.price, ''currency'', p.currency, ''status'', p.status, '
+              || '''dietary_tags'', p.dietary_tags, ''allergens'', p.allergens, ''updated_at'', p.updated_at, '
+              || '''_t'', ' || v_tier || ') AS r '
+              || 'FROM (SELECT * FROM catalog.products p WHERE ' || v_where
+              || CASE WHEN v_sort = 'relevance' AND v_tier = 0 THEN ' AND p.name_tsv @@ $2'
+                      WHEN v_sort = 'relevance' THEN ' AND NOT (p.name_tsv @@ $2)' ELSE '' END
+              || CASE WHEN v_cur IS NOT NULL AND (v_cur ->> 't')::integer = v_tier
+                      THEN ' AND (p.updated_at, p.id) < (($8 ->> ''k'')::timestamptz, ($8 ->> ''id'')::uuid)' ELSE '' END
+              || ' ORDER BY p.updated_at DESC, p.id DESC LIMIT $9) p) s';
+        EXECUTE v_sql INTO v_page, v_got
+          USING v_vendor, v_tsq, v_brands, v_cats, v_tags, v_allerg, v_after, v_cur, p_limit + 1 - v_n;
+        v_rows := v_rows || v_page;
+        v_n := v_n + v_got;
+        v_tier := v_tier + 1;
+    END LOOP;
 
     IF v_n > p_limit THEN
         v_rows := v_rows - p_limit;                       -- drop the look-ahead row
         v_last := v_rows -> (p_limit - 1);
     END IF;
     RETURN jsonb_build_object(
-        'items', (SELECT coalesce(jsonb_agg((e - '_k') || CASE WHEN v_sort = 'relevance' THEN jsonb_build_object('distance', e -> '_k') ELSE '{}' END
-                                            ORDER BY i), '[]')
+        'items', (SELECT coalesce(jsonb_agg((e - '_t') || CASE WHEN v_sort = 'relevance'
+                                                              THEN jsonb_build_object('match', CASE WHEN e ->> '_t' = '0' THEN 'name' ELSE 'text' END)
+                                                              ELSE '{}' END ORDER BY i), '[]')
                     FROM jsonb_array_elements(v_rows) WITH ORDINALITY a(e, i)),
         'next_cursor', CASE WHEN v_last IS NOT NULL
-                            THEN api.encode_cursor(jsonb_build_object('fp', v_fp, 'k', v_last -> '_k', 'id', v_last -> 'id')) END,
+                            THEN api.encode_cursor(jsonb_build_object('fp', v_fp, 't', (v_last ->> '_t')::integer,
+                                                                      'k', v_last -> 'updated_at', 'id', v_last -> 'id')) END,
         'limit', p_limit,
         'sort', v_sort,
         'query', v_tsq::text);

@@ -62,9 +62,10 @@ SELECT is(cardinality(pg_temp.names(api.search_products('granola -almonds', '{}'
 SELECT is(cardinality(pg_temp.names(api.search_products('"muesli bar" OR honey', '{}', NULL, NULL, 200))), 80, 'websearch syntax: phrase OR word');
 SELECT ok((SELECT bool_and(e ->> 'external_id' LIKE 'g%') FROM jsonb_array_elements(api.search_products('granola', '{}', 'relevance', NULL, 60) -> 'items') e),
           'relevance: name matches (weight A) rank above description-only matches');
-SELECT ok((SELECT bool_and((a ->> 'distance')::real <= (b ->> 'distance')::real)
+SELECT ok((SELECT bool_and((a ->> 'match') < (b ->> 'match')
+                           OR (a ->> 'match' = b ->> 'match' AND ((a ->> 'updated_at')::timestamptz, (a ->> 'id')::uuid) > ((b ->> 'updated_at')::timestamptz, (b ->> 'id')::uuid)))
              FROM (SELECT e AS a, lead(e) OVER (ORDER BY i) AS b FROM jsonb_array_elements(api.search_products('granola', '{}', 'relevance', NULL, 200) -> 'items') WITH ORDINALITY x(e, i)) s
-            WHERE b IS NOT NULL), 'relevance order is by non-decreasing distance');
+            WHERE b IS NOT NULL), 'relevance order: name matches, then text matches; newest first, then id, within each');
 
 -- 2. Filters
 SELECT is((SELECT count(*) FROM jsonb_array_elements(api.search_products('granola', '{"brand": "Bolt"}', NULL, NULL, 200) -> 'items') e
