@@ -96,7 +96,7 @@ SELECT catalog.product_id(%(v)s, 'p' || g), %(v)s, 'p' || g,
        CASE WHEN (hashint4(g + 24) & 63) = 0 THEN 'inactive' ELSE 'active' END::catalog.product_status,
        now() - ((hashint4(g + 25) & 65535) * interval '8 minutes'),
        now() - interval '400 days'
-  FROM generate_series(%(lo)s, %(hi)s) g,
+  FROM generate_series(%(lo)s::integer, %(hi)s::integer) g,
        (SELECT %(nw)s::text[] AS nw, cardinality(%(nw)s::text[]) AS nn, %(dw)s::text[] AS dw, cardinality(%(dw)s::text[]) AS dn,
                %(tg)s::text[] AS tg, %(al)s::text[] AS al, %(cats)s::bigint[] AS cats) s
 """
@@ -133,7 +133,10 @@ def ensure_rules(conn: psycopg.Connection) -> None:
 
 
 def build_vendor(conn: psycopg.Connection, vendor: uuid.UUID, n: int, cats: list[int], batch: int = 50_000) -> None:
-    conn.execute("INSERT INTO core.vendors (id, name) VALUES (%s, %s) ON CONFLICT DO NOTHING", (vendor, f"bench {vendor}"))
+    if conn.execute("SELECT 1 FROM core.vendors WHERE id = %s", (vendor,)).fetchone():
+        conn.execute("SELECT app.offboard_vendor(%s, false)", (vendor,))
+        conn.execute("DELETE FROM core.vendors WHERE id = %s", (vendor,))
+    conn.execute("INSERT INTO core.vendors (id, name) VALUES (%s, %s)", (vendor, f"bench {vendor}"))
     for lo in range(1, n + 1, batch):
         hi = min(n, lo + batch - 1)
         with conn.transaction():
