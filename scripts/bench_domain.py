@@ -70,7 +70,7 @@ SELECT catalog.product_id(%(v)s, 'p' || g), %(v)s, 'p' || g,
        initcap(nw[1 + (hashint4(g) & 1023) %% nn] || ' ' || nw[1 + (hashint4(g + 1) & 1023) %% nn]
                || CASE WHEN g %% 2 = 0 THEN ' ' || nw[1 + (hashint4(g + 2) & 1023) %% nn] ELSE '' END),
        'Brand ' || (1 + (hashint4(g + 3) & 1023) %% 200),
-       (SELECT string_agg(dw[1 + (hashint4(g * 7919 + i) & 4095) %% dn], ' ')
+       (SELECT string_agg(dw[1 + (hashint8(g::bigint * 7919 + i) & 4095) %% dn], ' ')
           FROM generate_series(1, 30 + (hashint4(g + 4) & 1023) %% 200) i),
        cats[1 + (hashint4(g + 5) & 1023) %% cardinality(cats)],
        1 + (hashint4(g + 6) & 1023) / 100.0,
@@ -132,12 +132,14 @@ def ensure_rules(conn: psycopg.Connection) -> None:
                     ON CONFLICT (domain, canonical) DO NOTHING""")
 
 
-def build_vendor(conn: psycopg.Connection, vendor: uuid.UUID, n: int, cats: list[int], batch: int = 50_000) -> None:
-    if conn.execute("SELECT 1 FROM core.vendors WHERE id = %s", (vendor,)).fetchone():
-        conn.execute("SELECT app.offboard_vendor(%s, false)", (vendor,))
-        conn.execute("DELETE FROM core.vendors WHERE id = %s", (vendor,))
-    conn.execute("INSERT INTO core.vendors (id, name) VALUES (%s, %s)", (vendor, f"bench {vendor}"))
-    for lo in range(1, n + 1, batch):
+def build_vendor(conn: psycopg.Connection, vendor: uuid.UUID, n: int, cats: list[int], batch: int = 50_000,
+                 start: int = 1) -> None:
+    if start == 1:
+        if conn.execute("SELECT 1 FROM core.vendors WHERE id = %s", (vendor,)).fetchone():
+            conn.execute("SELECT app.offboard_vendor(%s, false)", (vendor,))
+            conn.execute("DELETE FROM core.vendors WHERE id = %s", (vendor,))
+        conn.execute("INSERT INTO core.vendors (id, name) VALUES (%s, %s)", (vendor, f"bench {vendor}"))
+    for lo in range(start, n + 1, batch):
         hi = min(n, lo + batch - 1)
         with conn.transaction():
             conn.execute("SELECT set_config('odyssey.vendor_id', %s, true)", (str(vendor),))
@@ -179,12 +181,13 @@ def build(args: argparse.Namespace) -> None:
                         ON CONFLICT (code) DO NOTHING""")
         cats = [r[0] for r in conn.execute("SELECT id FROM catalog.tax_categories WHERE code LIKE 'bench-cat-%' ORDER BY id")]
         t0 = time.monotonic()
-        print(f"building {args.others} vendors x {args.other_products} products", flush=True)
-        for i in range(args.others):
-            build_vendor(conn, uuid.UUID(int=BIG.int + 1 + i), args.other_products, cats)
+        if args.big_from == 1:
+            print(f"building {args.others} vendors x {args.other_products} products", flush=True)
+            for i in range(args.others):
+                build_vendor(conn, uuid.UUID(int=BIG.int + 1 + i), args.other_products, cats)
         print(f"  done in {time.monotonic() - t0:.0f} s; big vendor: {args.products} products", flush=True)
         t0 = time.monotonic()
-        build_vendor(conn, BIG, args.products, cats)
+        build_vendor(conn, BIG, args.products, cats, start=args.big_from)
         print(f"  done in {time.monotonic() - t0:.0f} s; customers", flush=True)
         build_customers(conn, BIG, args.customers, rng)
         t0 = time.monotonic()
@@ -351,6 +354,7 @@ def main() -> None:
     ap.add_argument("--baseline-queries", type=int, default=30)
     ap.add_argument("--baseline-customers", type=int, default=20)
     ap.add_argument("--reuse", action="store_true", help="skip building; measure the data already there")
+    ap.add_argument("--big-from", type=int, default=1, help="resume building the big vendor from this product number")
     ap.add_argument("--json", help="write the figures to this file")
     args = ap.parse_args()
     if not args.reuse:
