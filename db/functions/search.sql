@@ -37,6 +37,7 @@ CREATE OR REPLACE FUNCTION api.search_products(p_q text DEFAULT NULL, p_filters 
 RETURNS jsonb
 LANGUAGE plpgsql
 STABLE
+SECURITY DEFINER
 SET search_path = ''
 AS $$
 DECLARE
@@ -61,9 +62,20 @@ DECLARE
     v_n        integer;
     v_last     jsonb;
     v_sql      text;
+    v_part     regclass;
 BEGIN
+    IF coalesce(app.current_app_role(), '') NOT IN ('superadmin', 'vendor_admin', 'vendor_operator', 'vendor_viewer') THEN
+        RAISE EXCEPTION 'product search needs a vendor role' USING ERRCODE = 'OD403';
+    END IF;
     IF v_vendor IS NULL THEN
         RAISE EXCEPTION 'search needs a tenant (odyssey.vendor_id)' USING ERRCODE = 'OD400';
+    END IF;
+    -- The tenant's own partition, read directly: through the RLS-protected parent the planner may
+    -- not use the full-text indexes (@@ is not leakproof, so it cannot run before the policy).
+    -- Isolation holds by construction: only the current tenant's partition is ever named.
+    v_part := app.vendor_partition('catalog.products'::regclass, v_vendor);
+    IF v_part IS NULL THEN
+        RAISE EXCEPTION 'unknown tenant' USING ERRCODE = 'OD404';
     END IF;
     IF p_limit IS NULL OR p_limit < 1 OR p_limit > 200 THEN
         v_errors := v_errors || '[{"field": "limit", "code": "out_of_range", "message": "limit must be between 1 and 200"}]';
@@ -153,7 +165,7 @@ BEGIN
               || '''category_id'', p.category_id, ''price'', p.price, ''currency'', p.currency, ''status'', p.status, '
               || '''dietary_tags'', p.dietary_tags, ''allergens'', p.allergens, ''updated_at'', p.updated_at, '
               || '''_t'', ' || v_tier || ') AS r '
-              || 'FROM (SELECT * FROM catalog.products p WHERE ' || v_where
+              || 'FROM (SELECT * FROM ' || v_part::text || ' p WHERE ' || v_where
               || CASE WHEN v_sort = 'relevance' AND v_tier = 0 THEN ' AND p.name_tsv @@ $2'
                       WHEN v_sort = 'relevance' THEN ' AND NOT (p.name_tsv @@ $2)' ELSE '' END
               || CASE WHEN v_cur IS NOT NULL AND (v_cur ->> 't')::integer = v_tier
@@ -184,7 +196,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION api.search_products(text, jsonb, text, text, integer) IS
-  'GET /search/products: websearch query on search_tsv, filters, relevance or -updated_at, opaque keyset cursor, limit <= 200.';
+  'GET /search/products: websearch query on search_tsv, filters, relevance or -updated_at, opaque keyset cursor, limit <= 200. Reads only the current tenant''s partition.';
 
 CREATE OR REPLACE FUNCTION api.search_customers(p_q text DEFAULT NULL, p_cursor text DEFAULT NULL, p_limit integer DEFAULT 20)
 RETURNS jsonb
