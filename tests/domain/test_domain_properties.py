@@ -257,6 +257,7 @@ def check_paging(tx: psycopg.Connection, cat: int, vendor: str, names: list[list
     else:
         expected = {r["ext"] for r in rows if set(q.split()) <= set(r["name"].split())}
     filters = json.dumps({"updated_after": "2026-01-15T00:00:00Z"})  # scopes the search to this example's rows
+    tx.execute("SELECT set_config('role', 'odyssey_vendor_viewer', true)")  # as the gateway would
     seen: list[str] = []
     cursor = None
     for _ in range(1000):
