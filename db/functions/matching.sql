@@ -27,8 +27,9 @@
 --   p0f  (fiber bonus, beta<=alpha) list A by p0 - fib asc; beta*fib - alpha*p0 <= -alpha*(p0 - fib)
 --   two  (otherwise)               A by p0 asc and B by fib desc; <= beta*lastB - alpha*lastA
 -- Ceilings outside p0 (e.g. CKD protein) only add penalty, so the bound stays valid (if looser).
--- Allergens, per-serving caps and excluded ingredients filter the lists themselves (sorted access
--- over eligible products only), so they never deepen the scan.
+-- Allergens filter the lists themselves (from the index, amask is INCLUDEd); per-serving caps,
+-- excluded ingredients and the blacklist filter the candidates (filtering the lists too needs a heap
+-- visit per list entry, which measured slower).
 -- Goal lists T_g (same key, one per goal tag): an unseen product with m goal tags is unseen in their
 -- lists, so its key >= the m-th smallest of their last keys, and its goal bonus is w_pref * m / n.
 -- Whitelisted products are always candidates (unseen products carry no whitelist bonus).
@@ -195,15 +196,11 @@ BEGIN
             SELECT array_agg(s.product_id), max(s.k), count(*) INTO v_cand, v_last_a, v_n_a
               FROM (SELECT f.product_id, f.p0f AS k FROM matching.product_features f
                      WHERE f.vendor_id = v_vendor AND f.tag = '' AND (f.amask & v_mask) = 0
-                       AND (NOT v_caps OR matching.within_caps(f.nut, v_psmax))
-                       AND (v_ingr_q IS NULL OR f.ingr IS NULL OR NOT f.ingr @@ v_ingr_q)
                      ORDER BY f.p0f, f.product_id LIMIT v_d) s;
         ELSE
             SELECT array_agg(s.product_id), max(s.k), count(*) INTO v_cand, v_last_a, v_n_a
               FROM (SELECT f.product_id, f.p0 AS k FROM matching.product_features f
                      WHERE f.vendor_id = v_vendor AND f.tag = '' AND (f.amask & v_mask) = 0
-                       AND (NOT v_caps OR matching.within_caps(f.nut, v_psmax))
-                       AND (v_ingr_q IS NULL OR f.ingr IS NULL OR NOT f.ingr @@ v_ingr_q)
                      ORDER BY f.p0, f.product_id LIMIT v_d) s;
         END IF;
         v_cand := coalesce(v_cand, '{}') || v_white;
@@ -213,8 +210,6 @@ BEGIN
             SELECT array_agg(s.product_id), min(s.fib), count(*) INTO v_ids, v_last_b, v_n_b
               FROM (SELECT f.product_id, f.fib FROM matching.product_features f
                      WHERE f.vendor_id = v_vendor AND f.tag = '' AND (f.amask & v_mask) = 0
-                       AND (NOT v_caps OR matching.within_caps(f.nut, v_psmax))
-                       AND (v_ingr_q IS NULL OR f.ingr IS NULL OR NOT f.ingr @@ v_ingr_q)
                      ORDER BY f.fib DESC, f.product_id LIMIT v_d) s;
             v_cand := v_cand || coalesce(v_ids, '{}');
             v_fb := v_beta * coalesce(v_last_b, 0);
