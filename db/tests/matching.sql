@@ -3,7 +3,7 @@
 -- tie-breakers, determinism, exactness against a naive full scan (also on a catalog large enough for
 -- the early-stopping scan to take several rounds), the cache (hit, invalidation), audit and access.
 BEGIN;
-SELECT plan(40);
+SELECT plan(44);
 
 UPDATE health.diet_rules SET active = false WHERE active;
 INSERT INTO health.diet_rules (vendor_id, condition_code, policy) VALUES
@@ -153,6 +153,16 @@ SELECT is(pg_temp.ids(matching.match_products_for_customer(pg_temp.cid('plain'),
           ARRAY(SELECT product_id FROM pg_temp.naive(pg_temp.cid('plain'), 20)), 'plain: exact top 20 on 3,000 products');
 SELECT ok((matching.match_products_for_customer(pg_temp.cid('plain'), 20) #>> '{stats,candidates_scored}')::int < 3000,
           'and it did not score the whole catalog');
+SELECT is(matching.match_products_for_customer(pg_temp.cid('big'), 20) #>> '{stats,bound_mode}', 'p0f', 'the diabetic customer uses the p0 - fib list');
+-- A vendor general rule laxer than the reference values: alpha < beta, the two-list bound.
+INSERT INTO health.diet_rules (vendor_id, condition_code, policy) VALUES ('e0000000-0000-4000-8000-0000000000a1', 'general',
+    '{"limits": {"sodium_mg": {"max": 5000}, "added_sugars_g": {"max": 100}, "saturated_fat_g": {"max": 40}, "fiber_g": {"min": 20}}}');
+SELECT is(matching.match_products_for_customer(pg_temp.cid('big'), 20) #>> '{stats,bound_mode}', 'two', 'a lax vendor template switches to the two-list bound');
+SELECT is(pg_temp.ids(matching.match_products_for_customer(pg_temp.cid('big'), 20)),
+          ARRAY(SELECT product_id FROM pg_temp.naive(pg_temp.cid('big'), 20)), 'two-list bound: still the exact top 20');
+SELECT is(pg_temp.ids(matching.match_products_for_customer(pg_temp.cid('plain'), 20)),
+          ARRAY(SELECT product_id FROM pg_temp.naive(pg_temp.cid('plain'), 20)), 'lax template, no fiber bonus: exact top 20');
+DELETE FROM health.diet_rules WHERE vendor_id = 'e0000000-0000-4000-8000-0000000000a1';
 
 -- 5. Cache, audit, access (through the API, as an operator)
 SET LOCAL odyssey.request_id = 'match-test-req';
