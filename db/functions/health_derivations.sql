@@ -43,20 +43,14 @@ CREATE OR REPLACE FUNCTION health.normalize_codes(p_domain ingest.value_domain, 
 RETURNS text[]
 LANGUAGE sql STABLE PARALLEL SAFE
 AS $$
-    -- Each value: lower-cased and trimmed, inner blanks/hyphens as '_'; then mapped to its canonical
-    -- code through ingest.synonyms_value (a canonical code maps to itself); unknown values are kept
-    -- (normalized) so that callers can report them. Result: distinct, sorted.
-    SELECT coalesce(array_agg(DISTINCT coalesce(s.canonical, v.norm) ORDER BY coalesce(s.canonical, v.norm)), '{}')
-      FROM (SELECT pg_catalog.regexp_replace(pg_catalog.lower(pg_catalog.btrim(x)), '[\s-]+', '_', 'g') AS norm,
-                   pg_catalog.lower(pg_catalog.btrim(x)) AS raw
+    -- Each value mapped to its canonical code by the shared dictionary (ingest.normalize_value);
+    -- unknown values are kept (lower-cased, inner blanks/hyphens as '_') so that callers can report
+    -- them. Result: distinct, sorted.
+    SELECT coalesce(array_agg(DISTINCT c ORDER BY c), '{}')
+      FROM (SELECT coalesce(ingest.normalize_value(p_domain, x),
+                            pg_catalog.regexp_replace(pg_catalog.lower(pg_catalog.btrim(x)), '[\s-]+', '_', 'g')) AS c
               FROM pg_catalog.unnest(p_values) AS x
              WHERE x IS NOT NULL AND pg_catalog.btrim(x) <> '') AS v
-      LEFT JOIN LATERAL (
-            SELECT sv.canonical FROM ingest.synonyms_value sv
-             WHERE sv.domain = p_domain
-               AND (sv.canonical = v.norm OR sv.synonyms && ARRAY[v.raw, v.norm])
-             ORDER BY (sv.canonical = v.norm) DESC, sv.canonical
-             LIMIT 1) AS s ON true
 $$;
 COMMENT ON FUNCTION health.normalize_codes(ingest.value_domain, text[]) IS
   'Normalizes label words to canonical codes of a domain through ingest.synonyms_value (unknown words kept, normalized); distinct and sorted.';

@@ -13,10 +13,7 @@ INSERT INTO health.diet_rules (vendor_id, condition_code, policy) VALUES
  (NULL, 'heart_disease', '{"limits": {"saturated_fat_g": {"max_pct_kcal": 6}}}'),
  (NULL, 'ckd', '{"limits": {"protein_g": {"max_per_kg": 0.6}, "sodium_mg": {"max": 2300}}}'),
  (NULL, 'celiac', '{"hard": {"exclude_allergens": ["wheat"], "exclude_ingredients": ["wheat", "rye", "barley", "spelt"]}}');
-INSERT INTO ingest.synonyms_value (domain, canonical, synonyms) VALUES
- ('allergen', 'milk', '{dairy,whey,casein}'), ('condition', 'type2_diabetes', '{diabetes,t2d}')
-ON CONFLICT (domain, canonical) DO UPDATE
-   SET synonyms = ARRAY(SELECT DISTINCT unnest(ingest.synonyms_value.synonyms || EXCLUDED.synonyms));
+-- Label words (dairy/whey/casein -> milk, diabetes/t2d -> type2_diabetes) come from the seeded dictionary.
 
 INSERT INTO core.vendors (id, name) VALUES
     ('d0000000-0000-4000-8000-0000000000a1', 'Health Test A'),

@@ -12,9 +12,7 @@ INSERT INTO health.diet_rules (vendor_id, condition_code, policy) VALUES
  (NULL, 'type2_diabetes', '{"limits": {"added_sugars_g": {"max": 25}, "fiber_g": {"min_per_1000_kcal": 14}, "sodium_mg": {"max": 2300}}, "scoring": {"fiber_bonus": true}}'),
  (NULL, 'ckd', '{"limits": {"protein_g": {"max_per_kg": 0.6}, "sodium_mg": {"max": 2300}}}'),
  (NULL, 'celiac', '{"hard": {"exclude_allergens": ["wheat"], "exclude_ingredients": ["wheat", "rye", "barley", "spelt"]}}');
-INSERT INTO ingest.synonyms_value (domain, canonical, synonyms) VALUES ('allergen', 'milk', '{dairy,whey,casein}')
-ON CONFLICT (domain, canonical) DO UPDATE
-   SET synonyms = ARRAY(SELECT DISTINCT unnest(ingest.synonyms_value.synonyms || EXCLUDED.synonyms));
+-- Label words (dairy/whey/casein -> milk, diabetes/t2d -> type2_diabetes) come from the seeded dictionary.
 INSERT INTO catalog.tax_categories (code, label) VALUES ('t-match-cat', 'Match test');
 INSERT INTO core.vendors (id, name) VALUES
     ('e0000000-0000-4000-8000-0000000000a1', 'Match Test A'),

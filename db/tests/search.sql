@@ -4,9 +4,7 @@
 BEGIN;
 SELECT plan(32);
 
-INSERT INTO ingest.synonyms_value (domain, canonical, synonyms) VALUES ('allergen', 'milk', '{dairy,whey,casein}')
-ON CONFLICT (domain, canonical) DO UPDATE
-   SET synonyms = ARRAY(SELECT DISTINCT unnest(ingest.synonyms_value.synonyms || EXCLUDED.synonyms));
+-- Label words (dairy/whey/casein -> milk, diabetes/t2d -> type2_diabetes) come from the seeded dictionary.
 INSERT INTO catalog.tax_categories (code, label) VALUES ('t-search-a', 'Search A'), ('t-search-b', 'Search B');
 SELECT id AS cat_a FROM catalog.tax_categories WHERE code = 't-search-a' \gset
 SELECT id AS cat_b FROM catalog.tax_categories WHERE code = 't-search-b' \gset

@@ -76,8 +76,9 @@ SELECT results_eq(
     $$ VALUES ('customers', 'customers_search_tsv_gin', 'gin (search_tsv)'),
               ('products', 'products_allergens_gin', 'gin (allergens)'),
               ('products', 'products_dietary_tags_gin', 'gin (dietary_tags)'),
+              ('products', 'products_name_tsv_gin', 'gin (name_tsv)'),
               ('products', 'products_search_tsv_gin', 'gin (search_tsv)') $$,
-    'GIN indexes on products (search_tsv, dietary_tags, allergens) and customers (search_tsv)');
+    'GIN indexes on products (search_tsv, name_tsv for search tiers, dietary_tags, allergens) and customers (search_tsv)');
 SELECT ok((SELECT bool_and(i.indisvalid) FROM pg_index i
             WHERE i.indexrelid IN ('catalog.products_search_tsv_gin'::regclass, 'catalog.products_dietary_tags_gin'::regclass,
                                    'catalog.products_allergens_gin'::regclass, 'crm.customers_search_tsv_gin'::regclass)),

@@ -29,6 +29,7 @@ POLICIES: dict[str, dict] = {
     "celiac": {"hard": {"exclude_allergens": ["wheat"],
                         "exclude_ingredients": ["wheat", "rye", "barley", "spelt"]}},
 }
+# Label words the seeded dictionary maps (the reference model uses exactly these).
 SYNONYMS = {"milk": ["dairy", "whey", "casein"], "peanuts": ["groundnut"], "soy": ["tofu", "edamame"]}
 LABEL_TO_CODE = {w: code for code, words in SYNONYMS.items() for w in words} | {c: c for c in ref.ALLERGENS}
 TAGS = ["vegan", "vegetarian", "keto", "high_fiber", "low_sodium"]
@@ -56,9 +57,7 @@ def tx(superuser_url: str, vendor: str) -> Iterator[tuple[psycopg.Connection, in
         for cond, policy in POLICIES.items():
             conn.execute("INSERT INTO health.diet_rules (vendor_id, condition_code, policy) VALUES (NULL, %s, %s)",
                          (cond, json.dumps(policy)))
-        for code, words in SYNONYMS.items():
-            conn.execute("""INSERT INTO ingest.synonyms_value (domain, canonical, synonyms) VALUES ('allergen', %s, %s)
-                            ON CONFLICT (domain, canonical) DO UPDATE SET synonyms = EXCLUDED.synonyms""", (code, words))
+        # SYNONYMS are words of the seeded allergen dictionary (schema/ref_value_synonyms).
         conn.execute("SELECT set_config('odyssey.vendor_id', %s, false)", (vendor,))
         cat = conn.execute("""INSERT INTO catalog.tax_categories (code, label) VALUES (%s, 'prop') RETURNING id""",
                            (f"prop-{uuid.uuid4().hex[:12]}",)).fetchone()[0]
