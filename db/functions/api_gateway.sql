@@ -208,7 +208,8 @@ BEGIN
         DELETE FROM ops.rate_limit_counters WHERE window_start < v_window - interval '2 minutes';
     END IF;
     RETURN v_worst || pg_catalog.jsonb_build_object('allowed', NOT (v_worst ->> 'exceeded')::boolean,
-                                                    'reset', v_reset, 'window', 60);
+                                                    'reset', v_reset, 'window', 60,
+                                                    'vendor_id', v_link.vendor_id, 'app_role', v_link.app_role);
 END
 $$;
 COMMENT ON FUNCTION api.rate_limit_take(text, uuid, boolean) IS
@@ -347,8 +348,9 @@ COMMENT ON FUNCTION api.replica_has_replayed(pg_lsn) IS 'True when this server h
 GRANT EXECUTE ON FUNCTION app.raise_problem(text, text, jsonb), app.cursor_encode(jsonb),
       app.cursor_decode(text), app.page_limit(integer) TO PUBLIC;
 GRANT EXECUTE ON FUNCTION api.resolve_principal(text, uuid, text, text, text, text),
-      api.rate_limit_take(text, uuid, boolean), api.record_requests(jsonb),
-      api.replica_status(), api.replica_has_replayed(pg_lsn) TO odyssey_gateway;
+      api.rate_limit_take(text, uuid, boolean), api.record_requests(jsonb) TO odyssey_gateway;
+-- Replication position only: harmless, and called in the request's first statement whatever the role.
+GRANT EXECUTE ON FUNCTION api.replica_status(), api.replica_has_replayed(pg_lsn) TO PUBLIC;
 GRANT EXECUTE ON FUNCTION api.idempotency_begin(text, text, text, text), api.idempotency_finish(text, integer, jsonb)
    TO odyssey_superadmin, odyssey_vendor_admin, odyssey_vendor_operator, odyssey_vendor_viewer;
 
