@@ -173,6 +173,7 @@ def test_openapi_document_covers_every_route(client: httpx.Client) -> None:
                 walk(v)
     walk(spec)
     assert refs <= schemas.keys()
-    from jsonschema import Draft202012Validator  # OpenAPI 3.1 schemas are JSON Schema 2020-12
-    for schema in schemas.values():
-        Draft202012Validator.check_schema(schema)
+    # OpenAPI 3.1 schemas are JSON Schema 2020-12: each must compile (references resolved in the document).
+    import jsonschema_rs
+    for name in schemas:
+        jsonschema_rs.Draft202012Validator({"$ref": f"#/components/schemas/{name}", "components": spec["components"]})
