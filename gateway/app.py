@@ -29,6 +29,7 @@ from .problems import Problem, field_errors, problem_response, status_of_sqlstat
 from .routes import ENDPOINTS, Arg, Endpoint
 
 LSN_RE = re.compile(r"^[0-9A-Fa-f]{1,8}/[0-9A-Fa-f]{1,8}$")
+RFC3339_RE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?([Zz]|[+-][0-9]{2}:[0-9]{2})$")
 REQ_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
 MAX_BODY = 64 * 1024 * 1024
 RESOLVE = ("SELECT set_config('role', r.db_role, true), r.vendor_id::text, r.app_role{extra} "
@@ -89,13 +90,13 @@ def _parse_value(arg: Arg, raw: str, where: str) -> Any:
                 raise ValueError(raw)
             return value
         if arg.type == "bool":
-            if raw.lower() in ("true", "1", "yes"):
-                return True
-            if raw.lower() in ("false", "0", "no"):
-                return False
+            if raw in ("true", "false"):
+                return raw == "true"
             raise ValueError(raw)
         if arg.type == "timestamptz":
-            datetime.fromisoformat(raw.replace("Z", "+00:00"))
+            if not RFC3339_RE.match(raw):
+                raise ValueError(raw)
+            datetime.fromisoformat(raw.replace("Z", "+00:00").replace("z", "+00:00"))
             return raw
         if "\x00" in raw:
             raise ValueError(raw)
@@ -107,8 +108,11 @@ def _parse_value(arg: Arg, raw: str, where: str) -> Any:
                       errors=[{"field": arg.key, "code": "invalid", "message": f"expected {arg.type}"}]) from None
 
 
-def _list_param(values: list[str]) -> list[str]:
+def _list_param(values: list[str], key: str = "") -> list[str]:
     items = [v.strip() for raw in values for v in raw.split(",")]
+    if any("\x00" in v for v in items):
+        raise Problem(400, f"invalid value for {key}",
+                      errors=[{"field": key, "code": "invalid", "message": "NUL characters are not allowed"}])
     return [v for v in items if v]
 
 
@@ -205,6 +209,10 @@ class Gateway:
 
     def _db_problem(self, exc: psycopg.Error, request: Request, headers: dict[str, str], req_id: str) -> Response:
         state = exc.sqlstate
+        if state is None and isinstance(exc, psycopg.DataError):
+            # Refused by the driver before reaching the server (e.g. a NUL character in text).
+            return problem_response(400, "a parameter has a value PostgreSQL cannot store", instance=request.url.path,
+                                    headers=headers, request_id=req_id)
         status = status_of_sqlstate(state)
         if status >= 500:
             ERR.error("database error %s (req_id=%s): %s", state, req_id, exc)
@@ -226,7 +234,7 @@ class Gateway:
         log["user_id"] = user
         vendor_header = request.headers.get("x-vendor-id")
         vendor: str | None = None
-        if vendor_header:
+        if vendor_header is not None:
             try:
                 vendor = str(uuid.UUID(vendor_header))
             except ValueError:
@@ -316,7 +324,7 @@ class Gateway:
                 if not values:
                     continue
                 if arg.type == "text[]":
-                    value = _list_param(values)
+                    value = _list_param(values, arg.key)
                 else:
                     value = _parse_value(arg, values[-1], "query")
             elif arg.source == "filters":
@@ -324,7 +332,7 @@ class Gateway:
                 for key, type_ in ep.filters:
                     values = request.query_params.getlist(key)
                     if values:
-                        filters[key] = _list_param(values) if type_ == "text[]" else _parse_value(Arg("", "query", key, type_), values[-1], "query")
+                        filters[key] = _list_param(values, key) if type_ == "text[]" else _parse_value(Arg("", "query", key, type_), values[-1], "query")
                 value = Jsonb(filters)
             elif arg.source == "body":
                 value = Jsonb(payload)

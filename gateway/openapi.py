@@ -242,7 +242,8 @@ def build_openapi() -> S:
         paths.setdefault(ep.path, {})[ep.method.lower()] = _operation(ep)
     paths["/health"] = {"get": {"operationId": "health", "summary": "Liveness (?probe=live) and readiness", "security": [],
                                 "tags": ["service"],
-                                "parameters": [{"name": "probe", "in": "query", "required": False, "schema": {"enum": ["live", "ready"]}}],
+                                "parameters": [{"name": "probe", "in": "query", "required": False, "schema": {"type": "string"},
+                                                "description": "live: liveness only; anything else: readiness (database checks)"}],
                                 "responses": {"200": {"description": "ready", "content": {"application/json": {"schema": {"type": "object"}}}},
                                               "503": {"description": "not ready", "content": {"application/json": {"schema": {"type": "object"}}}}}}}
     return {

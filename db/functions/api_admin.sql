@@ -384,6 +384,9 @@ DECLARE
     v_errors jsonb := app.field_errors_of_patch(p_body, ARRAY['role', 'status', 'email', 'display_name']);
     v_link   core.user_links;
 BEGIN
+    IF p_user_id = app.current_user_id() AND NOT app.is_superadmin() THEN
+        PERFORM app.raise_problem('OD403', 'you cannot change or remove your own membership; ask another admin');
+    END IF;
     IF v_errors IS NULL THEN
         SELECT pg_catalog.jsonb_agg(e) INTO v_errors FROM (
             SELECT '{"field": "role", "code": "invalid", "message": "one of vendor_admin, vendor_operator, vendor_viewer"}'::jsonb AS e
@@ -423,6 +426,9 @@ AS $$
 DECLARE
     v_vendor uuid := app.member_scope(p_vendor_id);
 BEGIN
+    IF p_user_id = app.current_user_id() AND NOT app.is_superadmin() THEN
+        PERFORM app.raise_problem('OD403', 'you cannot change or remove your own membership; ask another admin');
+    END IF;
     PERFORM pg_catalog.set_config('odyssey.vendor_id', v_vendor::text, true);
     DELETE FROM core.user_links l WHERE l.vendor_id = v_vendor AND l.user_id = p_user_id;
     IF NOT FOUND THEN

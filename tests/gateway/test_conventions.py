@@ -31,6 +31,9 @@ def test_unknown_route_405_415_400_are_problems(client: httpx.Client, world: Wor
     _problem(client.get("/api/v1/products?limit=abc", headers=world.h("admin_a")), 400)
     _problem(client.get("/api/v1/products/not-a-uuid", headers=world.h("admin_a")), 404)
     _problem(client.get(f"/api/v1/products/{uuid.uuid4()}", headers=world.h("admin_a")), 404)
+    _problem(client.get("/api/v1/products", params={"tags.any": "a\x00b"}, headers=world.h("admin_a")), 400)
+    _problem(client.get("/api/v1/products", params={"updated_after": "yesterday"}, headers=world.h("admin_a")), 400)
+    _problem(client.get("/api/v1/products", headers=world.h("admin_a", **{"X-Vendor-Id": ""})), 400)
 
 
 def test_validation_errors_list_fields(client: httpx.Client, world: World) -> None:

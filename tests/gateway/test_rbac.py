@@ -112,6 +112,10 @@ def test_operator_cannot_change_roles_admin_can_and_it_is_audited(client: httpx.
     r = client.put(f"/api/v1/members/{target}", json={"role": "vendor_viewer"}, headers=world.h("admin_a"))
     assert r.status_code == 200 and r.json()["role"] == "vendor_viewer"
     assert client.put(f"/api/v1/members/{target}", json={"role": "superadmin"}, headers=world.h("admin_a")).status_code == 422
+    # nobody locks themselves out: an admin cannot change or remove their own membership
+    me = world.users["admin_a"]
+    assert client.put(f"/api/v1/members/{me}", json={"role": "vendor_viewer"}, headers=world.h("admin_a")).status_code == 403
+    assert client.delete(f"/api/v1/members/{me}", headers=world.h("admin_a")).status_code == 403
     with psycopg.connect(superuser_url) as su:
         roles = su.execute("SELECT after->>'role' FROM audit.audit_log WHERE entity = 'core.user_links' AND action = 'update' "
                            "AND after->>'user_id' = %s AND actor_user_id = %s ORDER BY id", (target, world.users["admin_a"])).fetchall()
