@@ -244,7 +244,9 @@ class Gateway:
         if justification and len(justification) > 1000:
             raise Problem(400, "X-Justification is limited to 1000 characters")
 
-        log["vendor_id"], log["role"] = await self._rate_limit(user, vendor, ep, headers)
+        client_ip = request.client.host if request.client else None
+        log["vendor_id"], log["role"] = await self._rate_limit(user, vendor, ep, headers,
+                                                               (req_id, client_ip, request.headers.get("user-agent")))
 
         call_sql, params, payload = await self._call(request, ep)
         idem = None
@@ -279,13 +281,16 @@ class Gateway:
         log["vendor_id"], log["role"] = outcome.vendor_id, outcome.app_role
         return outcome
 
-    async def _rate_limit(self, user: str, vendor: str | None, ep: Endpoint,
-                          headers: dict[str, str]) -> tuple[str | None, str | None]:
+    async def _rate_limit(self, user: str, vendor: str | None, ep: Endpoint, headers: dict[str, str],
+                          context: tuple) -> tuple[str | None, str | None]:
         """Counts the request (own statement, before the request transaction: counters are shared by
         every gateway process and must not stay locked for a whole request). Returns (vendor, role)."""
         async with self.primary.connection() as conn:
-            cur = await conn.execute("SELECT api.rate_limit_take(%s, %s, %s)::text", (user, vendor, ep.ingest))
+            cur = await conn.execute("SELECT api.rate_limit_take(%s, %s, %s, %s, %s, %s)::text",
+                                     (user, vendor, ep.ingest, *context))
             state = json.loads((await cur.fetchone())[0])
+        if state.get("denied"):
+            raise Problem(403, state["detail"])
         headers["RateLimit-Limit"] = str(state["limit"])
         headers["RateLimit-Remaining"] = str(state["remaining"])
         headers["RateLimit-Reset"] = str(state["reset"])

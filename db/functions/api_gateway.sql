@@ -161,7 +161,9 @@ $$;
 COMMENT ON FUNCTION api.resolve_principal(text, uuid, text, text, text, text) IS
   'Resolves the caller (JWT user, X-Vendor-Id, X-Justification) to the SQL role, vendor and app role of the request and sets the request context; break-glass is audited. OD403 when not allowed.';
 
-CREATE OR REPLACE FUNCTION api.rate_limit_take(p_user_id text, p_vendor_id uuid, p_ingest boolean DEFAULT false)
+CREATE OR REPLACE FUNCTION api.rate_limit_take(p_user_id text, p_vendor_id uuid, p_ingest boolean DEFAULT false,
+                                               p_request_id text DEFAULT NULL, p_ip text DEFAULT NULL,
+                                               p_ua text DEFAULT NULL)
 RETURNS jsonb
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -177,7 +179,23 @@ DECLARE
     v_worst     jsonb;
     v_remaining integer;
 BEGIN
-    SELECT * INTO v_link FROM app.resolve_link(p_user_id, p_vendor_id);
+    BEGIN
+        SELECT * INTO v_link FROM app.resolve_link(p_user_id, p_vendor_id);
+    EXCEPTION WHEN SQLSTATE 'OD403' THEN
+        -- A refused authorization is audited too, in this statement's own (committed) transaction.
+        PERFORM pg_catalog.set_config('odyssey.user_id', p_user_id, true),
+                pg_catalog.set_config('odyssey.request_id', coalesce(p_request_id, ''), true),
+                pg_catalog.set_config('odyssey.ip', coalesce(p_ip, ''), true),
+                pg_catalog.set_config('odyssey.ua', coalesce(pg_catalog.left(p_ua, 500), ''), true);
+        -- Not audit.record(): its RETURNING needs the row to be readable in the request's vendor,
+        -- and a refused request has none.
+        INSERT INTO audit.audit_log (actor_user_id, actor_role, vendor_id, action, entity, entity_id,
+                                     before, after, ip, ua, justification, request_id, db_role)
+        VALUES (p_user_id, NULL, p_vendor_id, 'authz_denied', 'core.user_links', p_user_id, NULL,
+                pg_catalog.jsonb_build_object('reason', SQLERRM, 'requested_vendor', p_vendor_id),
+                audit.client_ip(), app.setting('odyssey.ua'), NULL, app.request_id(), session_user);
+        RETURN pg_catalog.jsonb_build_object('allowed', false, 'denied', true, 'detail', SQLERRM);
+    END;
     IF v_link.vendor_id IS NOT NULL THEN
         SELECT coalesce(v.settings_json -> 'rate_limits', '{}') INTO v_settings
           FROM core.vendors v WHERE v.id = v_link.vendor_id;
@@ -212,8 +230,8 @@ BEGIN
                                                     'vendor_id', v_link.vendor_id, 'app_role', v_link.app_role);
 END
 $$;
-COMMENT ON FUNCTION api.rate_limit_take(text, uuid, boolean) IS
-  'Counts one request against the caller''s per-user, per-vendor (and per-vendor ingest) one-minute windows; returns the most constraining {scope, limit, remaining, reset, allowed}. Limits: 60/600/6 rpm unless the vendor''s settings_json.rate_limits overrides them.';
+COMMENT ON FUNCTION api.rate_limit_take(text, uuid, boolean, text, text, text) IS
+  'Admission of a request (own statement, before its transaction): resolves the caller (a refusal is audited as authz_denied and returned as {denied, detail}) and counts one request against the caller''s per-user, per-vendor (and per-vendor ingest) one-minute windows; returns the most constraining {scope, limit, remaining, reset, allowed}. Limits: 60/600/6 rpm unless the vendor''s settings_json.rate_limits overrides them.';
 
 CREATE OR REPLACE FUNCTION api.idempotency_begin(p_key text, p_method text, p_path text, p_request_hash text)
 RETURNS jsonb
@@ -348,7 +366,7 @@ COMMENT ON FUNCTION api.replica_has_replayed(pg_lsn) IS 'True when this server h
 GRANT EXECUTE ON FUNCTION app.raise_problem(text, text, jsonb), app.cursor_encode(jsonb),
       app.cursor_decode(text), app.page_limit(integer) TO PUBLIC;
 GRANT EXECUTE ON FUNCTION api.resolve_principal(text, uuid, text, text, text, text),
-      api.rate_limit_take(text, uuid, boolean), api.record_requests(jsonb) TO odyssey_gateway;
+      api.rate_limit_take(text, uuid, boolean, text, text, text), api.record_requests(jsonb) TO odyssey_gateway;
 -- Replication position only: harmless, and called in the request's first statement whatever the role.
 GRANT EXECUTE ON FUNCTION api.replica_status(), api.replica_has_replayed(pg_lsn) TO PUBLIC;
 GRANT EXECUTE ON FUNCTION api.idempotency_begin(text, text, text, text), api.idempotency_finish(text, integer, jsonb)

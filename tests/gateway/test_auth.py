@@ -96,8 +96,14 @@ def test_user_of_several_vendors_must_choose_one(client: httpx.Client, world: Wo
                        headers=world.h("both", **{"X-Vendor-Id": world.b, "Idempotency-Key": "k-b"})).status_code == 200
 
 
-def test_x_vendor_id_of_a_vendor_one_is_not_linked_to_is_403(client: httpx.Client, world: World) -> None:
-    _problem(client.get("/api/v1/products", headers=world.h("admin_a", **{"X-Vendor-Id": world.b})), 403)
+def test_x_vendor_id_of_a_vendor_one_is_not_linked_to_is_403(client: httpx.Client, world: World, superuser_url: str) -> None:
+    r = client.get("/api/v1/products", headers=world.h("admin_a", **{"X-Vendor-Id": world.b}))
+    _problem(r, 403)
+    # the refusal is audited (and visible to vendor B's admins: it names their vendor)
+    with psycopg.connect(superuser_url) as su:
+        rows = su.execute("SELECT actor_user_id, vendor_id::text FROM audit.audit_log WHERE action = 'authz_denied' "
+                          "AND request_id = %s", (r.headers["x-request-id"],)).fetchall()
+    assert rows == [(world.users["admin_a"], world.b)]
     _problem(client.get("/api/v1/products", headers=world.h("admin_a", **{"X-Vendor-Id": "not-a-uuid"})), 400)
 
 

@@ -5,7 +5,7 @@ DROP FUNCTION api.replica_status();
 DROP FUNCTION api.record_requests(jsonb);
 DROP FUNCTION api.idempotency_finish(text, integer, jsonb);
 DROP FUNCTION api.idempotency_begin(text, text, text, text);
-DROP FUNCTION api.rate_limit_take(text, uuid, boolean);
+DROP FUNCTION api.rate_limit_take(text, uuid, boolean, text, text, text);
 DROP FUNCTION api.resolve_principal(text, uuid, text, text, text, text);
 DROP FUNCTION app.resolve_link(text, uuid);
 DROP FUNCTION app.page_limit(integer);
