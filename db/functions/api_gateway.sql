@@ -196,6 +196,8 @@ BEGIN
                 audit.client_ip(), app.setting('odyssey.ua'), NULL, app.request_id(), session_user);
         RETURN pg_catalog.jsonb_build_object('allowed', false, 'denied', true, 'detail', SQLERRM);
     END;
+    -- Counters need no durable commit: a crash forgets at most the last milliseconds of counts.
+    PERFORM pg_catalog.set_config('synchronous_commit', 'off', true);
     IF v_link.vendor_id IS NOT NULL THEN
         SELECT coalesce(v.settings_json -> 'rate_limits', '{}') INTO v_settings
           FROM core.vendors v WHERE v.id = v_link.vendor_id;
