@@ -1,0 +1,259 @@
+"""OpenAPI 3.1 document of the gateway, generated from the endpoint table (gateway/routes.py) and
+the schemas below (which describe the JSON the api functions build)."""
+from __future__ import annotations
+
+from typing import Any
+
+from .routes import ENDPOINTS, Endpoint
+
+S = dict[str, Any]
+
+
+def _n(type_: str, **kw: Any) -> S:
+    """A nullable scalar."""
+    return {"type": [type_, "null"], **kw}
+
+
+UUID = {"type": "string", "format": "uuid"}
+TS = {"type": "string", "format": "date-time"}
+TEXTS = {"type": "array", "items": {"type": "string"}}
+CURSOR = {"type": ["string", "null"], "description": "pass as ?cursor= to get the next page; null on the last page"}
+
+
+def _page(item: str) -> S:
+    return {"type": "object", "required": ["items", "limit", "next_cursor"],
+            "properties": {"items": {"type": "array", "items": {"$ref": f"#/components/schemas/{item}"}},
+                           "limit": {"type": "integer"}, "next_cursor": CURSOR}}
+
+
+PRODUCT_FIELDS: S = {
+    "external_id": {"type": "string", "minLength": 1, "maxLength": 255},
+    "barcode": _n("string", pattern="^[0-9]{8,14}$"),
+    "gtin_type": {"enum": ["upc_a", "upc_e", "ean_8", "ean_13", "gtin_14", "isbn", None]},
+    "name": {"type": "string", "minLength": 1, "maxLength": 500},
+    "brand": {"type": "string", "maxLength": 200},
+    "description": {"type": "string", "maxLength": 20000},
+    "category_id": {"type": "integer"},
+    "sub_category_id": _n("integer"), "cuisine_id": _n("integer"), "market_id": _n("integer"),
+    "price": {"type": "number", "minimum": 0},
+    "currency": {"type": "string", "pattern": "^[A-Z]{3}$"},
+    "status": {"enum": ["active", "inactive"]},
+    "ingredients": _n("string"),
+    "nutrition": {"type": ["object", "null"], "description": "per serving; keys from catalog.nutrient_keys()"},
+    "serving_size": _n("string"), "package_weight": _n("string"),
+    "dietary_tags": TEXTS, "allergens": TEXTS, "certifications": TEXTS, "regulatory_codes": TEXTS,
+    "source_url": _n("string"),
+}
+ROW_META: S = {"id": UUID, "vendor_id": UUID, "version": {"type": "integer", "minimum": 1},
+               "soft_deleted_at": {"type": ["string", "null"], "format": "date-time"},
+               "created_at": TS, "updated_at": TS}
+CUSTOMER_FIELDS: S = {
+    "external_id": {"type": "string", "minLength": 1, "maxLength": 255},
+    "full_name": {"type": "string", "minLength": 1, "maxLength": 300},
+    "email": {"type": "string", "format": "email"},
+    "dob": {"type": ["string", "null"], "format": "date"},
+    "age": _n("integer", minimum=0, maximum=130),
+    "gender": {"enum": ["male", "female", "other", "unspecified"]},
+    "location": {"type": "object"},
+    "phone": _n("string"),
+    "custom_tags": TEXTS,
+}
+TAXONOMY_FIELDS: S = {"code": {"type": "string", "pattern": "^[a-z0-9]+([_-][a-z0-9]+)*$", "maxLength": 80},
+                      "label": {"type": "string", "minLength": 1, "maxLength": 200},
+                      "parent_id": _n("integer"), "active": {"type": "boolean"}}
+SYNONYM_FIELDS: S = {"domain": {"enum": ["allergen", "condition", "unit", "diet", "gender", "activity"]},
+                     "canonical": {"type": "string"}, "synonyms": TEXTS}
+VENDOR_FIELDS: S = {"name": {"type": "string", "minLength": 1, "maxLength": 200},
+                    "status": {"enum": ["active", "suspended", "offboarded"]},
+                    "settings_json": {"type": "object", "description": "vendor settings; rate_limits: {user_rpm, vendor_rpm, ingest_rpm}"}}
+MEMBER_FIELDS: S = {"role": {"enum": ["vendor_admin", "vendor_operator", "vendor_viewer"]},
+                    "status": {"enum": ["active", "invited", "disabled"]},
+                    "email": {"type": "string", "format": "email"}, "display_name": _n("string")}
+FRESHNESS: S = {"served_by": {"enum": ["primary", "replica"]},
+                "freshness": {"enum": ["live", "fresh", "lagging"],
+                              "description": "live: primary; fresh: replica caught up; lagging: replica behind by replica_lag_seconds"},
+                "replica_lag_seconds": {"type": "number", "minimum": 0}}
+
+
+def _obj(props: S, required: list[str] | None = None, extra: bool = True, **kw: Any) -> S:
+    schema: S = {"type": "object", "properties": props, **kw}
+    if required:
+        schema["required"] = required
+    if not extra:
+        schema["additionalProperties"] = False
+    return schema
+
+
+def _patch(fields: S, drop: tuple[str, ...] = ()) -> S:
+    return _obj({k: v for k, v in fields.items() if k not in drop}, extra=False, minProperties=0)
+
+
+SCHEMAS: S = {
+    "Problem": _obj({"type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
+                     "detail": {"type": "string"}, "instance": {"type": "string"}, "request_id": {"type": "string"},
+                     "errors": {"type": "array", "items": {"$ref": "#/components/schemas/FieldError"}}},
+                    ["type", "title", "status", "detail"]),
+    "FieldError": _obj({"field": {"type": "string"}, "code": {"type": "string"}, "message": {"type": "string"}},
+                       ["field", "code", "message"]),
+    "Object": {"type": "object"},
+    "Product": _obj({**PRODUCT_FIELDS, **ROW_META}, ["id", "vendor_id", "external_id", "name", "version"]),
+    "ProductInput": _obj(PRODUCT_FIELDS, ["external_id", "name", "brand", "description", "category_id", "price"], extra=False),
+    "ProductBatch": _obj({"items": {"type": "array", "minItems": 1, "maxItems": 10000,
+                                    "items": {"$ref": "#/components/schemas/ProductInput"}}}, ["items"]),
+    "ProductPatch": _patch(PRODUCT_FIELDS, ("external_id",)),
+    "ProductPage": _page("Product"),
+    "UpsertResult": _obj({"received": {"type": "integer"}, "inserted": {"type": "integer"},
+                          "updated": {"type": "integer"}, "unchanged": {"type": "integer"}},
+                         ["received", "inserted", "updated", "unchanged"]),
+    "Deleted": _obj({"deleted": {"type": "boolean"}}, ["deleted"]),
+    "Customer": _obj({**CUSTOMER_FIELDS, **ROW_META, "created_by": _n("string"), "updated_by": _n("string")},
+                     ["id", "vendor_id", "external_id", "version"]),
+    "CustomerInput": _obj(CUSTOMER_FIELDS, ["external_id", "full_name", "email", "location"], extra=False),
+    "CustomerBatch": _obj({"items": {"type": "array", "minItems": 1, "maxItems": 10000,
+                                     "items": {"$ref": "#/components/schemas/CustomerInput"}}}, ["items"]),
+    "CustomerPatch": _patch(CUSTOMER_FIELDS, ("external_id",)),
+    "CustomerReplace": _obj({k: v for k, v in CUSTOMER_FIELDS.items() if k != "external_id"},
+                            ["full_name", "email", "location"], extra=False),
+    "CustomerPage": _page("Customer"),
+    "HealthInput": _obj({"height_cm": {"type": "number"}, "weight_kg": {"type": "number"}, "age": {"type": "integer"},
+                         "gender": {"enum": ["male", "female", "other", "unspecified"]},
+                         "activity_level": {"enum": ["sedentary", "light", "moderate", "very", "extra"]},
+                         "conditions": TEXTS, "diet_goals": TEXTS, "macro_targets": {"type": "object"},
+                         "avoid_allergens": TEXTS}),
+    "HealthProfile": _obj({"customer_id": UUID, "bmi": {"type": ["number", "null"]}, "bmr": {"type": ["number", "null"]},
+                           "tdee_cached": {"type": ["number", "null"]}, "derived_limits": {"type": ["object", "null"]},
+                           "version": {"type": "integer"}}),
+    "SearchPage": _obj({"items": {"type": "array", "items": {"type": "object"}}, "next_cursor": CURSOR,
+                        "limit": {"type": "integer"}, **FRESHNESS}, ["items"]),
+    "Matches": _obj({"customer_id": UUID, "items": {"type": "array", "items": {"type": "object"}}}),
+    "Job": _obj({"id": UUID, "vendor_id": UUID, "mode": {"enum": ["products", "customers", "api_sync"]},
+                 "status": {"enum": ["queued", "running", "failed", "completed", "canceled"]},
+                 "progress_pct": {"type": "number"}, "totals": {"type": "object"}, "error_url": _n("string"),
+                 "started_at": {"type": ["string", "null"]}, "finished_at": {"type": ["string", "null"]},
+                 "attempt": {"type": "integer"}, "params": {"type": "object"}, "created_at": TS, "updated_at": TS},
+                ["id", "status"]),
+    "JobPage": _page("Job"),
+    "Performance": _obj({"vendor_id": UUID, "window": {"type": "string"}, "latency": {"type": "object"},
+                         "requests": {"type": "object"}, "jobs_24h": {"type": "object"},
+                         "queue_depth": {"type": "integer"}, **FRESHNESS}, ["latency", "requests", "jobs_24h"]),
+    "TaxonomyEntry": _obj({"id": {"type": "integer"}, **TAXONOMY_FIELDS, "created_at": TS, "updated_at": TS}, ["id", "code", "label"]),
+    "TaxonomyInput": _obj(TAXONOMY_FIELDS, ["code", "label"], extra=False),
+    "TaxonomyPatch": _patch(TAXONOMY_FIELDS),
+    "TaxonomyPage": _page("TaxonomyEntry"),
+    "Synonym": _obj({"id": {"type": "integer"}, **SYNONYM_FIELDS, "created_at": TS, "updated_at": TS}, ["id", "domain", "canonical"]),
+    "SynonymInput": _obj(SYNONYM_FIELDS, ["domain", "canonical"], extra=False),
+    "SynonymPatch": _patch(SYNONYM_FIELDS),
+    "SynonymPage": _page("Synonym"),
+    "Vendor": _obj({"id": UUID, **VENDOR_FIELDS, "catalog_version": {"type": "integer"}, "created_at": TS, "updated_at": TS},
+                   ["id", "name", "status"]),
+    "VendorInput": _obj(VENDOR_FIELDS, ["name"], extra=False),
+    "VendorPatch": _patch(VENDOR_FIELDS),
+    "VendorPage": _page("Vendor"),
+    "Member": _obj({"user_id": {"type": "string"}, "vendor_id": UUID, **MEMBER_FIELDS, "created_at": TS, "updated_at": TS},
+                   ["user_id", "vendor_id", "role", "status"]),
+    "MemberInput": _obj(MEMBER_FIELDS, ["role"], extra=False),
+    "MemberPage": _page("Member"),
+}
+
+PARAM_SCHEMA = {"uuid": UUID, "text": {"type": "string"}, "int": {"type": "integer", "format": "int32"},
+                "bigint": {"type": "integer", "format": "int64"}, "bool": {"type": "boolean"},
+                "timestamptz": {"type": "string", "format": "date-time"},
+                "text[]": {"type": "array", "items": {"type": "string"}}}
+
+HEADERS = {
+    "X-Request-Id": {"description": "request id (echoed, or generated)", "schema": {"type": "string"}},
+    "RateLimit-Limit": {"description": "requests allowed in the window of the most constraining limit", "schema": {"type": "integer"}},
+    "RateLimit-Remaining": {"description": "requests left in the window", "schema": {"type": "integer"}},
+    "RateLimit-Reset": {"description": "seconds until the window resets", "schema": {"type": "integer"}},
+}
+
+ERROR_STATUSES = {"400": "Bad request", "401": "Missing, expired or invalid bearer token", "403": "Not allowed for your role or vendor",
+                  "404": "Not found (also: another vendor's resource)", "429": "Rate limit exceeded (Retry-After)",
+                  "500": "Internal error", "503": "Database unavailable"}
+WRITE_ERRORS = {"409": "Conflict (Idempotency-Key in flight, uniqueness)", "412": "If-Match version is stale",
+                "413": "Body too large", "415": "Body is not application/json", "422": "Validation failed (errors[])"}
+
+
+def _problem_ref(description: str) -> S:
+    return {"description": description,
+            "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+
+
+def _operation(ep: Endpoint) -> S:
+    params: list[S] = []
+    for arg in ep.args:
+        if arg.source == "path":
+            params.append({"name": arg.key, "in": "path", "required": True, "schema": PARAM_SCHEMA[arg.type]})
+        elif arg.source == "query":
+            schema = PARAM_SCHEMA["text"] if arg.type == "text[]" else PARAM_SCHEMA[arg.type]
+            if arg.key == "limit":
+                schema = {"type": "integer", "minimum": 1, "maximum": 200}
+            params.append({"name": arg.key, "in": "query", "required": False, "schema": schema,
+                           "description": arg.description or arg.key})
+        elif arg.source == "if_match":
+            params.append({"name": "If-Match", "in": "header", "required": False, "schema": {"type": "string"},
+                           "description": "the ETag (version) of the resource as read; stale -> 412, nothing changed"})
+    for key, type_ in ep.filters:
+        params.append({"name": key, "in": "query", "required": False,
+                       "schema": PARAM_SCHEMA["text"] if type_ == "text[]" else PARAM_SCHEMA[type_]})
+    params.append({"name": "X-Vendor-Id", "in": "header", "required": False, "schema": UUID,
+                   "description": "the vendor to act in (users linked to several vendors; superadmin break-glass)"})
+    params.append({"name": "X-Justification", "in": "header", "required": False, "schema": {"type": "string", "maxLength": 1000},
+                   "description": "break-glass reason, required for a superadmin acting inside a vendor (audited)"})
+    if ep.writes:
+        params.append({"name": "Idempotency-Key", "in": "header", "required": ep.method == "POST",
+                       "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+                       "description": "replays the first response for 24 h; 409 while in flight, 422 if reused with another payload"})
+    if ep.replica:
+        params.append({"name": "X-Odyssey-Wal-Lsn", "in": "header", "required": False,
+                       "schema": {"type": "string", "pattern": "^[0-9A-Fa-f]{1,8}/[0-9A-Fa-f]{1,8}$"},
+                       "description": "read-your-writes: the X-Odyssey-Wal-Lsn of an earlier write"})
+    ok_headers = dict(HEADERS)
+    if ep.etag:
+        ok_headers["ETag"] = {"description": "the resource version", "schema": {"type": "string"}}
+    if ep.writes:
+        ok_headers["X-Odyssey-Wal-Lsn"] = {"description": "WAL position of the commit (read-your-writes token)",
+                                           "schema": {"type": "string"}}
+        ok_headers["Idempotent-Replayed"] = {"description": "true when this is a stored response replayed",
+                                             "schema": {"type": "string"}}
+    responses: S = {str(ep.status): {"description": "OK", "headers": ok_headers,
+                                     "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{ep.response_schema}"}}}}}
+    errors = dict(ERROR_STATUSES)
+    if ep.writes or ep.request_schema:
+        errors.update(WRITE_ERRORS)
+    else:
+        errors["422"] = "Invalid parameter value"
+    if ep.method != "GET":
+        errors["412"] = WRITE_ERRORS["412"]
+    for code, description in sorted(errors.items()):
+        responses[code] = _problem_ref(description)
+    op: S = {"operationId": ep.operation_id, "summary": ep.summary, "tags": [ep.tag],
+             "description": f"Roles: {ep.roles}. Calls `{ep.function}`." + (" May be served by the read replica." if ep.replica else ""),
+             "parameters": params, "responses": responses}
+    if ep.request_schema:
+        op["requestBody"] = {"required": True, "content": {"application/json": {
+            "schema": {"$ref": f"#/components/schemas/{ep.request_schema}"}}}}
+    return op
+
+
+def build_openapi() -> S:
+    paths: S = {}
+    for ep in ENDPOINTS:
+        paths.setdefault(ep.path, {})[ep.method.lower()] = _operation(ep)
+    paths["/health"] = {"get": {"operationId": "health", "summary": "Liveness (?probe=live) and readiness", "security": [],
+                                "tags": ["service"],
+                                "parameters": [{"name": "probe", "in": "query", "required": False, "schema": {"type": "string"},
+                                                "description": "live: liveness only; anything else: readiness (database checks)"}],
+                                "responses": {"200": {"description": "ready", "content": {"application/json": {"schema": {"type": "object"}}}},
+                                              "503": {"description": "not ready", "content": {"application/json": {"schema": {"type": "object"}}}}}}}
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Odyssey API", "version": "1.0.0",
+                 "description": "Multi-tenant nutrition platform API. Errors are RFC 9457 problem+json. "
+                                "The vendor and role come from your memberships, never from the URL."},
+        "servers": [{"url": "/"}],
+        "security": [{"bearer": []}],
+        "paths": paths,
+        "components": {"schemas": SCHEMAS,
+                       "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}},
+    }

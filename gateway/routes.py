@@ -1,0 +1,188 @@
+"""The endpoint table: each HTTP route is exactly one api function call. An Arg says where a
+typed p_ parameter comes from (path, query, body, a header) and how it is cast in SQL. The
+OpenAPI document is generated from this table and gateway/openapi.py's schemas."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Arg:
+    param: str                 # p_ parameter of the api function
+    source: str                # path | query | body | body_key | filters | if_match | const
+    key: str = ""              # path/query/body key
+    type: str = "text"         # uuid | text | int | bigint | bool | timestamptz | text[] | jsonb
+    required: bool = False
+    value: object = None       # for const
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    method: str
+    path: str
+    function: str
+    args: tuple[Arg, ...] = ()
+    status: int = 200
+    summary: str = ""
+    tag: str = ""
+    operation_id: str = ""
+    request_schema: str | None = None     # components/schemas name of the JSON body
+    response_schema: str = "Object"
+    replica: bool = False                 # search and analytics reads may be served by the replica
+    ingest: bool = False                  # counts against the per-vendor ingest rate limit
+    etag: bool = False                    # the body's version is the ETag
+    roles: str = ""                       # documentation: who may call it
+    filters: tuple[tuple[str, str], ...] = field(default_factory=tuple)  # (query key, filter type)
+
+    @property
+    def writes(self) -> bool:
+        return self.method in ("POST", "PUT", "PATCH", "DELETE")
+
+
+def _q(param: str, key: str, type_: str = "text", description: str = "") -> Arg:
+    return Arg(param, "query", key, type_, description=description)
+
+
+PAGE = (_q("p_cursor", "cursor", description="next_cursor of the previous page"),
+        _q("p_limit", "limit", "int", description="page size, 1..200 (default 50)"))
+IF_MATCH = Arg("p_expected_version", "if_match", "If-Match", "int")
+ALL = "superadmin (break-glass), vendor_admin, vendor_operator, vendor_viewer"
+WRITERS = "superadmin (break-glass), vendor_admin, vendor_operator"
+SUPER = "superadmin"
+
+ENDPOINTS: list[Endpoint] = [
+    # Products (PRD 5.2)
+    Endpoint("GET", "/api/v1/products", "api.list_products", (
+        _q("p_q", "q", description="full-text query (websearch syntax)"), _q("p_brand", "brand"),
+        _q("p_category_id", "category_id", "bigint"), _q("p_tags_any", "tags.any", "text[]", "comma-separated dietary tags, any of"),
+        _q("p_allergens_none", "allergens.none", "text[]", "comma-separated allergens, none of"),
+        _q("p_updated_after", "updated_after", "timestamptz"), _q("p_sort", "sort", description="-updated_at (default) or relevance"),
+        *PAGE), summary="List products", tag="products", operation_id="listProducts", response_schema="ProductPage", roles=ALL),
+    Endpoint("POST", "/api/v1/products", "api.upsert_products", (Arg("p_items", "body_key", "items", "jsonb", True),),
+             summary="Batch upsert products (1..10,000, keyed on external_id)", tag="products", operation_id="upsertProducts",
+             request_schema="ProductBatch", response_schema="UpsertResult", roles=WRITERS),
+    Endpoint("GET", "/api/v1/products/{id}", "api.get_product", (Arg("p_id", "path", "id", "uuid", True),),
+             summary="Get a product", tag="products", operation_id="getProduct", response_schema="Product", etag=True, roles=ALL),
+    Endpoint("PATCH", "/api/v1/products/{id}", "api.patch_product", (
+        Arg("p_id", "path", "id", "uuid", True), Arg("p_patch", "body", "", "jsonb", True), IF_MATCH),
+             summary="Patch a product (If-Match: version)", tag="products", operation_id="patchProduct",
+             request_schema="ProductPatch", response_schema="Product", etag=True, roles=WRITERS),
+    Endpoint("DELETE", "/api/v1/products/{id}", "api.delete_product", (Arg("p_id", "path", "id", "uuid", True), IF_MATCH),
+             summary="Soft-delete a product", tag="products", operation_id="deleteProduct", response_schema="Deleted", roles=WRITERS),
+    # Customers (PRD 5.3)
+    Endpoint("GET", "/api/v1/customers", "api.list_customers", (
+        _q("p_q", "q"), _q("p_email", "email"), _q("p_tags_any", "tags.any", "text[]"),
+        _q("p_updated_after", "updated_after", "timestamptz"), *PAGE),
+             summary="List customers", tag="customers", operation_id="listCustomers", response_schema="CustomerPage", roles=ALL),
+    Endpoint("POST", "/api/v1/customers", "api.upsert_customers", (Arg("p_items", "body_key", "items", "jsonb", True),),
+             summary="Batch upsert customers (1..10,000, keyed on external_id)", tag="customers", operation_id="upsertCustomers",
+             request_schema="CustomerBatch", response_schema="UpsertResult", roles=WRITERS),
+    Endpoint("GET", "/api/v1/customers/{id}", "api.get_customer", (Arg("p_id", "path", "id", "uuid", True),),
+             summary="Get a customer", tag="customers", operation_id="getCustomer", response_schema="Customer", etag=True, roles=ALL),
+    Endpoint("PUT", "/api/v1/customers/{id}", "api.update_customer", (
+        Arg("p_id", "path", "id", "uuid", True), Arg("p_body", "body", "", "jsonb", True), IF_MATCH,
+        Arg("p_replace", "const", "", "bool", value=True)),
+             summary="Replace a customer", tag="customers", operation_id="replaceCustomer",
+             request_schema="CustomerReplace", response_schema="Customer", etag=True, roles=WRITERS),
+    Endpoint("PATCH", "/api/v1/customers/{id}", "api.update_customer", (
+        Arg("p_id", "path", "id", "uuid", True), Arg("p_body", "body", "", "jsonb", True), IF_MATCH),
+             summary="Patch a customer", tag="customers", operation_id="patchCustomer",
+             request_schema="CustomerPatch", response_schema="Customer", etag=True, roles=WRITERS),
+    Endpoint("DELETE", "/api/v1/customers/{id}", "api.delete_customer", (Arg("p_id", "path", "id", "uuid", True), IF_MATCH),
+             summary="Soft-delete a customer", tag="customers", operation_id="deleteCustomer", response_schema="Deleted", roles=WRITERS),
+    # Health (domain functions)
+    Endpoint("GET", "/api/v1/customers/{id}/health", "api.get_customer_health", (Arg("p_customer_id", "path", "id", "uuid", True),),
+             summary="Get a customer's health profile (admin/operator; audited)", tag="health", operation_id="getCustomerHealth",
+             response_schema="HealthProfile", etag=True, roles=WRITERS),
+    Endpoint("PUT", "/api/v1/customers/{id}/health", "api.put_customer_health", (
+        Arg("p_customer_id", "path", "id", "uuid", True), Arg("p_body", "body", "", "jsonb", True),
+        Arg("p_if_match", "if_match", "If-Match", "int")),
+             summary="Put a customer's health profile (validated; BMI, BMR, TDEE, derived limits computed)", tag="health",
+             operation_id="putCustomerHealth", request_schema="HealthInput", response_schema="HealthProfile", etag=True, roles=WRITERS),
+    # Search and matching (domain functions)
+    Endpoint("GET", "/api/v1/search/products", "api.search_products", (
+        _q("p_q", "q"), Arg("p_filters", "filters", "", "jsonb"), _q("p_sort", "sort"), *PAGE),
+             summary="Search products (full text + filters)", tag="search", operation_id="searchProducts",
+             response_schema="SearchPage", replica=True, roles=ALL,
+             filters=(("brand", "text"), ("category_id", "bigint"), ("tags.any", "text[]"), ("allergens.none", "text[]"),
+                      ("updated_after", "timestamptz"), ("status", "text"))),
+    Endpoint("GET", "/api/v1/search/customers", "api.search_customers", (_q("p_q", "q"), *PAGE),
+             summary="Search customers", tag="search", operation_id="searchCustomers", response_schema="SearchPage",
+             replica=True, roles=WRITERS),
+    Endpoint("GET", "/api/v1/matches/{customer_id}", "api.match_products", (
+        Arg("p_customer_id", "path", "customer_id", "uuid", True), _q("p_k", "k", "int", "number of matches (default 20)")),
+             summary="Top-K health-aware product matches for a customer", tag="matching", operation_id="matchProducts",
+             response_schema="Matches", roles=WRITERS),
+    # Jobs and metrics
+    Endpoint("GET", "/api/v1/jobs", "api.list_jobs", (_q("p_status", "status"), *PAGE),
+             summary="List ingestion jobs", tag="jobs", operation_id="listJobs", response_schema="JobPage", roles=ALL),
+    Endpoint("GET", "/api/v1/jobs/{id}", "api.get_job", (Arg("p_id", "path", "id", "uuid", True),),
+             summary="Get an ingestion job", tag="jobs", operation_id="getJob", response_schema="Job", roles=ALL),
+    Endpoint("GET", "/api/v1/metrics/performance", "api.metrics_performance", (),
+             summary="The vendor's p95 latency against SLOs, errors, jobs by status", tag="metrics",
+             operation_id="getPerformance", response_schema="Performance", replica=True, roles=ALL),
+    # Taxonomy and synonyms (PRD 5.8)
+    Endpoint("GET", "/api/v1/taxonomy/{kind}", "api.taxonomy_list", (
+        Arg("p_kind", "path", "kind", "text", True), _q("p_active", "active", "bool"), *PAGE),
+             summary="List taxonomy entries", tag="taxonomy", operation_id="listTaxonomy", response_schema="TaxonomyPage", roles=ALL),
+    Endpoint("POST", "/api/v1/taxonomy/{kind}", "api.taxonomy_save", (
+        Arg("p_kind", "path", "kind", "text", True), Arg("p_id", "const", "", "bigint"), Arg("p_body", "body", "", "jsonb", True)),
+             status=201, summary="Create a taxonomy entry", tag="taxonomy", operation_id="createTaxonomy",
+             request_schema="TaxonomyInput", response_schema="TaxonomyEntry", roles=SUPER),
+    Endpoint("GET", "/api/v1/taxonomy/{kind}/{id}", "api.taxonomy_get", (
+        Arg("p_kind", "path", "kind", "text", True), Arg("p_id", "path", "id", "bigint", True)),
+             summary="Get a taxonomy entry", tag="taxonomy", operation_id="getTaxonomy", response_schema="TaxonomyEntry", roles=ALL),
+    Endpoint("PATCH", "/api/v1/taxonomy/{kind}/{id}", "api.taxonomy_save", (
+        Arg("p_kind", "path", "kind", "text", True), Arg("p_id", "path", "id", "bigint", True), Arg("p_body", "body", "", "jsonb", True)),
+             summary="Update a taxonomy entry", tag="taxonomy", operation_id="updateTaxonomy",
+             request_schema="TaxonomyPatch", response_schema="TaxonomyEntry", roles=SUPER),
+    Endpoint("DELETE", "/api/v1/taxonomy/{kind}/{id}", "api.taxonomy_delete", (
+        Arg("p_kind", "path", "kind", "text", True), Arg("p_id", "path", "id", "bigint", True)),
+             summary="Delete an unused taxonomy entry", tag="taxonomy", operation_id="deleteTaxonomy", response_schema="Deleted", roles=SUPER),
+    Endpoint("GET", "/api/v1/synonyms", "api.synonyms_list", (_q("p_domain", "domain"), *PAGE),
+             summary="List value synonyms", tag="taxonomy", operation_id="listSynonyms", response_schema="SynonymPage", roles=ALL),
+    Endpoint("POST", "/api/v1/synonyms", "api.synonym_save", (Arg("p_id", "const", "", "bigint"), Arg("p_body", "body", "", "jsonb", True)),
+             status=201, summary="Create a value synonym entry", tag="taxonomy", operation_id="createSynonym",
+             request_schema="SynonymInput", response_schema="Synonym", roles=SUPER),
+    Endpoint("PATCH", "/api/v1/synonyms/{id}", "api.synonym_save", (
+        Arg("p_id", "path", "id", "bigint", True), Arg("p_body", "body", "", "jsonb", True)),
+             summary="Update a value synonym entry", tag="taxonomy", operation_id="updateSynonym",
+             request_schema="SynonymPatch", response_schema="Synonym", roles=SUPER),
+    Endpoint("DELETE", "/api/v1/synonyms/{id}", "api.synonym_delete", (Arg("p_id", "path", "id", "bigint", True),),
+             summary="Delete a value synonym entry", tag="taxonomy", operation_id="deleteSynonym", response_schema="Deleted", roles=SUPER),
+    # Vendors and memberships
+    Endpoint("GET", "/api/v1/admin/vendors", "api.vendor_list", (_q("p_status", "status"), *PAGE),
+             summary="List vendors", tag="admin", operation_id="listVendors", response_schema="VendorPage", roles=SUPER),
+    Endpoint("POST", "/api/v1/admin/vendors", "api.vendor_save", (Arg("p_id", "const", "", "uuid"), Arg("p_body", "body", "", "jsonb", True)),
+             status=201, summary="Create a vendor (and its partitions)", tag="admin", operation_id="createVendor",
+             request_schema="VendorInput", response_schema="Vendor", roles=SUPER),
+    Endpoint("GET", "/api/v1/admin/vendors/{vendor_id}", "api.vendor_get", (Arg("p_id", "path", "vendor_id", "uuid", True),),
+             summary="Get a vendor", tag="admin", operation_id="getVendor", response_schema="Vendor", roles=SUPER + ", or the caller's own vendor"),
+    Endpoint("PATCH", "/api/v1/admin/vendors/{vendor_id}", "api.vendor_save", (
+        Arg("p_id", "path", "vendor_id", "uuid", True), Arg("p_body", "body", "", "jsonb", True)),
+             summary="Update a vendor", tag="admin", operation_id="updateVendor",
+             request_schema="VendorPatch", response_schema="Vendor", roles=SUPER),
+    Endpoint("GET", "/api/v1/admin/vendors/{vendor_id}/members", "api.member_list", (
+        Arg("p_vendor_id", "path", "vendor_id", "uuid", True), *PAGE),
+             summary="List a vendor's members", tag="admin", operation_id="listVendorMembers", response_schema="MemberPage", roles=SUPER),
+    Endpoint("PUT", "/api/v1/admin/vendors/{vendor_id}/members/{user_id}", "api.member_put", (
+        Arg("p_vendor_id", "path", "vendor_id", "uuid", True), Arg("p_user_id", "path", "user_id", "text", True),
+        Arg("p_body", "body", "", "jsonb", True)),
+             summary="Add a member to a vendor or change their role", tag="admin", operation_id="putVendorMember",
+             request_schema="MemberInput", response_schema="Member", roles=SUPER),
+    Endpoint("DELETE", "/api/v1/admin/vendors/{vendor_id}/members/{user_id}", "api.member_remove", (
+        Arg("p_vendor_id", "path", "vendor_id", "uuid", True), Arg("p_user_id", "path", "user_id", "text", True)),
+             summary="Remove a member from a vendor", tag="admin", operation_id="deleteVendorMember", response_schema="Deleted", roles=SUPER),
+    Endpoint("GET", "/api/v1/members", "api.member_list", (Arg("p_vendor_id", "const", "", "uuid"), *PAGE),
+             summary="List my vendor's members", tag="members", operation_id="listMembers", response_schema="MemberPage",
+             roles="vendor_admin, superadmin (break-glass)"),
+    Endpoint("PUT", "/api/v1/members/{user_id}", "api.member_put", (
+        Arg("p_vendor_id", "const", "", "uuid"), Arg("p_user_id", "path", "user_id", "text", True), Arg("p_body", "body", "", "jsonb", True)),
+             summary="Add a member to my vendor or change their role", tag="members", operation_id="putMember",
+             request_schema="MemberInput", response_schema="Member", roles="vendor_admin, superadmin (break-glass)"),
+    Endpoint("DELETE", "/api/v1/members/{user_id}", "api.member_remove", (
+        Arg("p_vendor_id", "const", "", "uuid"), Arg("p_user_id", "path", "user_id", "text", True)),
+             summary="Remove a member from my vendor", tag="members", operation_id="deleteMember", response_schema="Deleted",
+             roles="vendor_admin, superadmin (break-glass)"),
+]
