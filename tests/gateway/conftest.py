@@ -48,6 +48,7 @@ class Server:
             except httpx.HTTPError:
                 pass
             if self.proc.poll() is not None or time.monotonic() > deadline:
+                self.stop()  # never leave a half-started server holding the port
                 raise RuntimeError(f"gateway did not start:\n{self.log_path.read_text()}")
             time.sleep(0.1)
 
