@@ -317,6 +317,31 @@ END
 $$;
 COMMENT ON FUNCTION queue.complete_many(bigint[], text) IS 'Finishes several jobs the worker holds; returns how many it held.';
 
+CREATE OR REPLACE FUNCTION queue.release(p_job_id bigint, p_worker text)
+RETURNS boolean
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = ''
+AS $$
+DECLARE
+    v_scope  text := coalesce(pg_catalog.current_setting('odyssey.queue_scope', true), '');
+    v_kind   text;
+BEGIN
+    PERFORM pg_catalog.set_config('odyssey.queue_scope', 'machinery', true);
+    UPDATE queue.jobs j
+       SET status = 'queued', locked_by = NULL, locked_at = NULL, lease_expires_at = NULL,
+           attempts = greatest(j.attempts - 1, 0), run_at = now()
+     WHERE j.id = p_job_id AND j.status = 'running' AND j.locked_by = p_worker
+    RETURNING j.kind INTO v_kind;
+    IF v_kind IS NOT NULL THEN
+        PERFORM pg_catalog.pg_notify('odyssey_queue', v_kind);
+    END IF;
+    PERFORM pg_catalog.set_config('odyssey.queue_scope', v_scope, true);
+    RETURN v_kind IS NOT NULL;
+END
+$$;
+COMMENT ON FUNCTION queue.release(bigint, text) IS
+  'Hands a job the worker holds back to the queue untouched (a worker shutting down): due at once, the attempt not counted.';
+
 CREATE OR REPLACE FUNCTION queue.bury(p_job queue.jobs, p_errors jsonb, p_error text)
 RETURNS void
 LANGUAGE plpgsql VOLATILE
@@ -552,7 +577,7 @@ GRANT EXECUTE ON FUNCTION queue.enqueue(text, uuid, jsonb, integer, timestamptz,
 GRANT EXECUTE ON FUNCTION queue.dequeue(text, text[], integer, interval),
                           queue.heartbeat(bigint, text, interval),
                           queue.complete(bigint, text), queue.complete_many(bigint[], text),
-                          queue.fail(bigint, text, text, boolean),
+                          queue.fail(bigint, text, text, boolean), queue.release(bigint, text),
                           queue.reap_expired(integer), queue.next_due(text[])
    TO odyssey_worker;
 GRANT EXECUTE ON FUNCTION queue.retry_dead_letter(bigint), queue.stats() TO odyssey_worker, odyssey_superadmin;

@@ -7,6 +7,7 @@ DROP FUNCTION queue.cancel(text, uuid, text);
 DROP FUNCTION queue.cancel(bigint);
 DROP FUNCTION queue.reap_expired(integer);
 DROP FUNCTION queue.fail(bigint, text, text, boolean);
+DROP FUNCTION queue.release(bigint, text);
 DROP FUNCTION queue.bury(queue.jobs, jsonb, text);
 DROP FUNCTION queue.complete_many(bigint[], text);
 DROP FUNCTION queue.complete(bigint, text);
