@@ -206,7 +206,7 @@ BEGIN
             units AS (
                 SELECT x.*, count(*) OVER () AS live
                   FROM (SELECT p.tenant_key, p.kind,
-                               least(v_need, coalesce(c.max_running, k.max_running_per_vendor, v_need) - coalesce(r.n, 0)) AS room,
+                               least(v_need, coalesce(c.max_running, k.max_running_per_vendor) - coalesce(r.n, 0)) AS room,
                                coalesce(t.served, 0) AS served
                           FROM pairs p
                           JOIN queue.kinds k ON k.kind = p.kind
@@ -289,11 +289,13 @@ SET search_path = ''
 AS $$
 DECLARE
     v_scope  text := coalesce(pg_catalog.current_setting('odyssey.queue_scope', true), '');
+    v_count  integer;
 BEGIN
     PERFORM pg_catalog.set_config('odyssey.queue_scope', 'machinery', true);
     DELETE FROM queue.jobs j WHERE j.id = p_job_id AND j.status = 'running' AND j.locked_by = p_worker;
+    GET DIAGNOSTICS v_count = ROW_COUNT;
     PERFORM pg_catalog.set_config('odyssey.queue_scope', v_scope, true);
-    RETURN FOUND;
+    RETURN v_count = 1;
 END
 $$;
 COMMENT ON FUNCTION queue.complete(bigint, text) IS
