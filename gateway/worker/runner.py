@@ -130,11 +130,15 @@ class Worker:
                     self._drain_notifies(conn)
                     # Look at the queue when told to, when the last look filled up, when a job just
                     # finished (its slot and maybe its vendor's cap are free) or at the safety poll.
-                    look = free > 0 and (self._woken or bool(outcomes.done) or now >= next_look)
+                    look = free > 0 and (self._woken or bool(outcomes) or now >= next_look)
                     jobs = self._round_trip(conn, outcomes, free if look else 0)
                     if look:
                         self._woken = len(jobs) >= free
                         next_look = now + self.cfg.poll_interval
+                        if not jobs and not self._running:
+                            # Idle: sleep until the next due job (retries, run_at), a notification
+                            # or the safety poll.
+                            next_look = min(next_look, self._next_due(conn))
                     self._dispatch(pool, jobs)
                     if now >= next_reap:
                         reaped = conn.execute("select queue.reap_expired()").fetchone()[0]
@@ -151,7 +155,6 @@ class Worker:
                         continue
                     if self.cfg.exit_when_idle:
                         break
-                    next_look = min(next_look, self._next_due(conn))
                     self._wait_notify(conn, max(0.0, min(next_look - time.monotonic(), 1.0)))
                 except psycopg.OperationalError as exc:
                     log.error("database connection lost (%s); reconnecting", exc)
