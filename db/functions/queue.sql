@@ -164,7 +164,6 @@ SET search_path = '' SET plan_cache_mode = force_generic_plan
 AS $$
 DECLARE
     v_scope  text := coalesce(pg_catalog.current_setting('odyssey.queue_scope', true), '');
-    v_job    queue.jobs;
     v_need   integer := p_n;
     v_got    integer;
 BEGIN
@@ -182,8 +181,7 @@ BEGIN
     -- jobs than their share) is followed by another over what is left; caps are recounted
     -- then, with this transaction's own new running jobs.
     LOOP
-        v_got := 0;
-        FOR v_job IN
+        RETURN QUERY
             WITH RECURSIVE pairs (kind, tenant_key) AS (
                 SELECT f.kind, f.tenant_key
                   FROM unnest(p_kinds) AS k(kind)
@@ -244,11 +242,8 @@ BEGIN
                                          WHERE t2.tenant_key IN (SELECT tk.tenant_key FROM taken tk)
                                            FOR UPDATE SKIP LOCKED)
             )
-            SELECT * FROM taken
-        LOOP
-            RETURN NEXT v_job;
-            v_got := v_got + 1;
-        END LOOP;
+            SELECT * FROM taken;
+        GET DIAGNOSTICS v_got = ROW_COUNT;
         v_need := v_need - v_got;
         EXIT WHEN v_need <= 0 OR v_got = 0;
     END LOOP;
