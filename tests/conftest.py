@@ -2,7 +2,12 @@
 at the test cluster's) and connections to the real primary and replica."""
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
+from pathlib import Path
+
+# The package under test is the one of this checkout, whatever the virtualenv has installed.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import psycopg
 import pytest

@@ -6,8 +6,9 @@
 -- requires: schema/idempotency
 -- What is audited from day one, and how. Actor, role, vendor, request id, ip, user agent and
 -- justification come from the transaction's settings (functions/app_context).
---   * health profile writes: statement-level triggers with transition tables (a 1M-row ingest is
---     one INSERT ... SELECT into the trail, not a million trigger calls)
+--   * health profile inserts and updates: statement-level triggers with transition tables (a 1M-row
+--     ingest is one INSERT ... SELECT into the trail, not a million trigger calls); deletes: row
+--     triggers, which also fire on the leaf when a customer delete cascades
 --   * user_links and platform_admins changes: row triggers
 --   * deletes of products and customers, hard (DELETE) and soft (soft_deleted_at set or cleared)
 --   * audit.record(): for events that are not row changes (health reads, break-glass, authz).
@@ -113,8 +114,10 @@ CREATE TRIGGER health_profiles_audit_insert AFTER INSERT ON health.customer_heal
     REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION audit.capture_statement('customer_id');
 CREATE TRIGGER health_profiles_audit_update AFTER UPDATE ON health.customer_health_profiles
     REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION audit.capture_statement('customer_id');
+-- Deletes are row-level: a customer's hard delete cascades (per-vendor foreign key) straight into
+-- the vendor's leaf, where only row triggers (cloned from the parent) fire.
 CREATE TRIGGER health_profiles_audit_delete AFTER DELETE ON health.customer_health_profiles
-    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION audit.capture_statement('customer_id');
+    FOR EACH ROW EXECUTE FUNCTION audit.capture_row('customer_id');
 
 CREATE TRIGGER user_links_audit AFTER INSERT OR UPDATE OR DELETE ON core.user_links
     FOR EACH ROW EXECUTE FUNCTION audit.capture_row('id');

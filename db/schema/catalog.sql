@@ -72,9 +72,7 @@ CREATE TABLE catalog.product_barcodes (
     vendor_id   uuid NOT NULL,
     barcode     text NOT NULL,
     product_id  uuid NOT NULL,
-    CONSTRAINT product_barcodes_pkey PRIMARY KEY (vendor_id, barcode),
-    CONSTRAINT product_barcodes_product_fkey FOREIGN KEY (vendor_id, product_id)
-        REFERENCES catalog.products (vendor_id, id) ON DELETE CASCADE
+    CONSTRAINT product_barcodes_pkey PRIMARY KEY (vendor_id, barcode)
 ) PARTITION BY LIST (vendor_id);
 COMMENT ON TABLE catalog.product_barcodes IS 'Enforces UQ(vendor_id, barcode) of products across hash leaves; kept by catalog.product_barcode_sync().';
 CREATE INDEX product_barcodes_product_idx ON catalog.product_barcodes (vendor_id, product_id);
@@ -88,9 +86,7 @@ CREATE TABLE catalog.product_images (
     sort_order  integer     NOT NULL DEFAULT 0 CHECK (sort_order >= 0),
     created_at  timestamptz NOT NULL DEFAULT now(),
     updated_at  timestamptz NOT NULL DEFAULT now(),
-    CONSTRAINT product_images_pkey PRIMARY KEY (vendor_id, id),
-    CONSTRAINT product_images_product_fkey FOREIGN KEY (vendor_id, product_id)
-        REFERENCES catalog.products (vendor_id, id) ON DELETE CASCADE
+    CONSTRAINT product_images_pkey PRIMARY KEY (vendor_id, id)
 ) PARTITION BY LIST (vendor_id);
 COMMENT ON COLUMN catalog.product_images.sort_order IS 'The PRD''s "order" (a reserved word).';
 CREATE INDEX product_images_product_idx ON catalog.product_images (vendor_id, product_id, sort_order);
@@ -104,9 +100,7 @@ CREATE TABLE catalog.product_sources (
     ingestion_job_id  uuid        REFERENCES ingest.ingestion_jobs (id) ON DELETE SET NULL,
     created_at        timestamptz NOT NULL DEFAULT now(),
     updated_at        timestamptz NOT NULL DEFAULT now(),
-    CONSTRAINT product_sources_pkey PRIMARY KEY (vendor_id, id),
-    CONSTRAINT product_sources_product_fkey FOREIGN KEY (vendor_id, product_id)
-        REFERENCES catalog.products (vendor_id, id) ON DELETE CASCADE
+    CONSTRAINT product_sources_pkey PRIMARY KEY (vendor_id, id)
 ) PARTITION BY LIST (vendor_id);
 CREATE INDEX product_sources_product_idx ON catalog.product_sources (vendor_id, product_id);
 CREATE INDEX product_sources_job_idx ON catalog.product_sources (ingestion_job_id) WHERE ingestion_job_id IS NOT NULL;
@@ -128,5 +122,9 @@ SELECT app.register_vendor_partitioned('catalog.products', 10, 'id', 16);
 SELECT app.register_vendor_partitioned('catalog.product_barcodes', 11);
 SELECT app.register_vendor_partitioned('catalog.product_images', 12);
 SELECT app.register_vendor_partitioned('catalog.product_sources', 13);
+-- Per-vendor foreign keys (app.vendor_partition_foreign_keys), ON DELETE CASCADE.
+SELECT app.register_vendor_foreign_key('catalog.product_barcodes', '{vendor_id,product_id}', 'catalog.products', '{vendor_id,id}');
+SELECT app.register_vendor_foreign_key('catalog.product_images', '{vendor_id,product_id}', 'catalog.products', '{vendor_id,id}');
+SELECT app.register_vendor_foreign_key('catalog.product_sources', '{vendor_id,product_id}', 'catalog.products', '{vendor_id,id}');
 
 COMMIT;

@@ -53,9 +53,7 @@ CREATE TABLE crm.customer_consents (
     timestamp     timestamptz NOT NULL DEFAULT now(),
     created_at    timestamptz NOT NULL DEFAULT now(),
     updated_at    timestamptz NOT NULL DEFAULT now(),
-    CONSTRAINT customer_consents_pkey PRIMARY KEY (vendor_id, id),
-    CONSTRAINT customer_consents_customer_fkey FOREIGN KEY (vendor_id, customer_id)
-        REFERENCES crm.customers (vendor_id, id) ON DELETE CASCADE
+    CONSTRAINT customer_consents_pkey PRIMARY KEY (vendor_id, id)
 ) PARTITION BY LIST (vendor_id);
 COMMENT ON TABLE crm.customer_consents IS 'Consent events (append-style): the latest row per (customer, consent_type) is in force.';
 CREATE INDEX customer_consents_customer_idx ON crm.customer_consents (vendor_id, customer_id, consent_type, timestamp DESC);
@@ -69,11 +67,7 @@ CREATE TABLE crm.customer_whitelists (
     created_at   timestamptz NOT NULL DEFAULT now(),
     updated_at   timestamptz NOT NULL DEFAULT now(),
     CONSTRAINT customer_whitelists_pkey PRIMARY KEY (vendor_id, id),
-    CONSTRAINT customer_whitelists_customer_product_key UNIQUE (vendor_id, customer_id, product_id),
-    CONSTRAINT customer_whitelists_customer_fkey FOREIGN KEY (vendor_id, customer_id)
-        REFERENCES crm.customers (vendor_id, id) ON DELETE CASCADE,
-    CONSTRAINT customer_whitelists_product_fkey FOREIGN KEY (vendor_id, product_id)
-        REFERENCES catalog.products (vendor_id, id) ON DELETE CASCADE
+    CONSTRAINT customer_whitelists_customer_product_key UNIQUE (vendor_id, customer_id, product_id)
 ) PARTITION BY LIST (vendor_id);
 CREATE INDEX customer_whitelists_product_idx ON crm.customer_whitelists (vendor_id, product_id);
 
@@ -86,11 +80,7 @@ CREATE TABLE crm.customer_blacklists (
     created_at   timestamptz NOT NULL DEFAULT now(),
     updated_at   timestamptz NOT NULL DEFAULT now(),
     CONSTRAINT customer_blacklists_pkey PRIMARY KEY (vendor_id, id),
-    CONSTRAINT customer_blacklists_customer_product_key UNIQUE (vendor_id, customer_id, product_id),
-    CONSTRAINT customer_blacklists_customer_fkey FOREIGN KEY (vendor_id, customer_id)
-        REFERENCES crm.customers (vendor_id, id) ON DELETE CASCADE,
-    CONSTRAINT customer_blacklists_product_fkey FOREIGN KEY (vendor_id, product_id)
-        REFERENCES catalog.products (vendor_id, id) ON DELETE CASCADE
+    CONSTRAINT customer_blacklists_customer_product_key UNIQUE (vendor_id, customer_id, product_id)
 ) PARTITION BY LIST (vendor_id);
 CREATE INDEX customer_blacklists_product_idx ON crm.customer_blacklists (vendor_id, product_id);
 
@@ -104,5 +94,11 @@ SELECT app.register_vendor_partitioned('crm.customers', 20, 'id', 32);
 SELECT app.register_vendor_partitioned('crm.customer_consents', 21);
 SELECT app.register_vendor_partitioned('crm.customer_whitelists', 22);
 SELECT app.register_vendor_partitioned('crm.customer_blacklists', 23);
+-- Per-vendor foreign keys (app.vendor_partition_foreign_keys), ON DELETE CASCADE.
+SELECT app.register_vendor_foreign_key('crm.customer_consents', '{vendor_id,customer_id}', 'crm.customers', '{vendor_id,id}');
+SELECT app.register_vendor_foreign_key('crm.customer_whitelists', '{vendor_id,customer_id}', 'crm.customers', '{vendor_id,id}');
+SELECT app.register_vendor_foreign_key('crm.customer_whitelists', '{vendor_id,product_id}', 'catalog.products', '{vendor_id,id}');
+SELECT app.register_vendor_foreign_key('crm.customer_blacklists', '{vendor_id,customer_id}', 'crm.customers', '{vendor_id,id}');
+SELECT app.register_vendor_foreign_key('crm.customer_blacklists', '{vendor_id,product_id}', 'catalog.products', '{vendor_id,id}');
 
 COMMIT;

@@ -28,9 +28,7 @@ CREATE TABLE health.customer_health_profiles (
     updated_by       text,
     created_at       timestamptz NOT NULL DEFAULT now(),
     updated_at       timestamptz NOT NULL DEFAULT now(),
-    CONSTRAINT customer_health_profiles_pkey PRIMARY KEY (vendor_id, customer_id),
-    CONSTRAINT customer_health_profiles_customer_fkey FOREIGN KEY (vendor_id, customer_id)
-        REFERENCES crm.customers (vendor_id, id) ON DELETE CASCADE
+    CONSTRAINT customer_health_profiles_pkey PRIMARY KEY (vendor_id, customer_id)
 ) PARTITION BY LIST (vendor_id);
 COMMENT ON COLUMN health.customer_health_profiles.bmr_estimated IS
   'True when gender is other/unspecified: BMR used the Mifflin-St Jeor midpoint (s = -78).';
@@ -56,5 +54,7 @@ CREATE TRIGGER customer_health_profiles_touch BEFORE UPDATE ON health.customer_h
 CREATE TRIGGER diet_rules_touch BEFORE UPDATE ON health.diet_rules FOR EACH ROW EXECUTE FUNCTION app.touch_row();
 
 SELECT app.register_vendor_partitioned('health.customer_health_profiles', 30);
+-- Per-vendor foreign keys (app.vendor_partition_foreign_keys), ON DELETE CASCADE.
+SELECT app.register_vendor_foreign_key('health.customer_health_profiles', '{vendor_id,customer_id}', 'crm.customers', '{vendor_id,id}');
 
 COMMIT;

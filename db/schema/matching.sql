@@ -23,14 +23,14 @@ CREATE TABLE matching.matches_cache (
     results          jsonb       NOT NULL,
     ttl_at           timestamptz NOT NULL,
     created_at       timestamptz NOT NULL DEFAULT now(),
-    CONSTRAINT matches_cache_pkey PRIMARY KEY (vendor_id, customer_id, catalog_version),
-    CONSTRAINT matches_cache_customer_fkey FOREIGN KEY (vendor_id, customer_id)
-        REFERENCES crm.customers (vendor_id, id) ON DELETE CASCADE
+    CONSTRAINT matches_cache_pkey PRIMARY KEY (vendor_id, customer_id, catalog_version)
 ) PARTITION BY LIST (vendor_id);
 CREATE INDEX matches_cache_ttl_idx ON matching.matches_cache (vendor_id, ttl_at);
 
 CREATE TRIGGER scoring_policies_touch BEFORE UPDATE ON matching.scoring_policies FOR EACH ROW EXECUTE FUNCTION app.touch_row();
 
 SELECT app.register_vendor_partitioned('matching.matches_cache', 40);
+-- Per-vendor foreign keys (app.vendor_partition_foreign_keys), ON DELETE CASCADE.
+SELECT app.register_vendor_foreign_key('matching.matches_cache', '{vendor_id,customer_id}', 'crm.customers', '{vendor_id,id}');
 
 COMMIT;
