@@ -62,6 +62,53 @@ $$;
 COMMENT ON FUNCTION queue.backoff_delay(integer, interval, interval) IS
   'Retry delay after the attempt-th failure: min(cap, base * 2^(attempt-1)) times a random factor in [0.5, 1].';
 
+CREATE OR REPLACE FUNCTION queue.ensure_slots(p_tenant_key uuid, p_kind text)
+RETURNS void
+LANGUAGE plpgsql VOLATILE
+SET search_path = ''
+AS $$
+DECLARE
+    v_cap integer;
+BEGIN
+    SELECT coalesce(c.max_running, k.max_running_per_vendor) INTO v_cap
+      FROM queue.kinds k
+      LEFT JOIN queue.vendor_caps c ON c.vendor_id = p_tenant_key AND c.kind = k.kind
+     WHERE k.kind = p_kind;
+    IF v_cap > 0 AND NOT EXISTS (SELECT FROM queue.cap_slots s
+                                  WHERE s.tenant_key = p_tenant_key AND s.kind = p_kind AND s.slot = v_cap - 1) THEN
+        INSERT INTO queue.cap_slots (tenant_key, kind, slot)
+        SELECT p_tenant_key, p_kind, g FROM generate_series(0, v_cap - 1) AS g
+        ON CONFLICT DO NOTHING;
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION queue.ensure_slots(uuid, text) IS 'Internal: creates the concurrency slots of a (tenant, kind) up to its current cap.';
+
+CREATE OR REPLACE FUNCTION queue.caps_changed()
+RETURNS trigger
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = ''
+AS $$
+DECLARE
+    v_scope  text := coalesce(pg_catalog.current_setting('odyssey.queue_scope', true), '');
+BEGIN
+    PERFORM pg_catalog.set_config('odyssey.queue_scope', 'machinery', true);
+    IF TG_TABLE_NAME = 'vendor_caps' THEN
+        PERFORM queue.ensure_slots(NEW.vendor_id, NEW.kind);
+    ELSE
+        PERFORM queue.ensure_slots(t.tenant_key, NEW.kind)
+           FROM (SELECT DISTINCT j.tenant_key FROM queue.jobs j WHERE j.kind = NEW.kind) t;
+    END IF;
+    PERFORM pg_catalog.set_config('odyssey.queue_scope', v_scope, true);
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION queue.caps_changed() IS 'Trigger: a new or raised cap gets its slots (for the vendor, or for every tenant with jobs of the kind).';
+CREATE TRIGGER vendor_caps_slots AFTER INSERT OR UPDATE ON queue.vendor_caps
+    FOR EACH ROW EXECUTE FUNCTION queue.caps_changed();
+CREATE TRIGGER kinds_slots AFTER INSERT OR UPDATE OF max_running_per_vendor ON queue.kinds
+    FOR EACH ROW EXECUTE FUNCTION queue.caps_changed();
+
 CREATE OR REPLACE FUNCTION queue.enqueue(
     p_kind          text,
     p_vendor_id     uuid        DEFAULT NULL,
@@ -107,6 +154,7 @@ BEGIN
         -- It finished between the two statements: insert again.
     END LOOP;
     INSERT INTO queue.vendor_turns (tenant_key) VALUES (queue.tenant_key(p_vendor_id)) ON CONFLICT DO NOTHING;
+    PERFORM queue.ensure_slots(queue.tenant_key(p_vendor_id), p_kind);
     PERFORM pg_catalog.pg_notify('odyssey_queue', p_kind);
     PERFORM pg_catalog.set_config('odyssey.queue_scope', v_scope, true);
     RETURN v_id;
@@ -140,6 +188,7 @@ BEGIN
         RAISE EXCEPTION 'payloads must be an array of JSON objects' USING ERRCODE = 'OD422';
     END IF;
     INSERT INTO queue.vendor_turns (tenant_key) VALUES (queue.tenant_key(p_vendor_id)) ON CONFLICT DO NOTHING;
+    PERFORM queue.ensure_slots(queue.tenant_key(p_vendor_id), p_kind);
     RETURN QUERY
     INSERT INTO queue.jobs (kind, vendor_id, payload, priority, run_at, max_attempts)
     SELECT p_kind, p_vendor_id, e.value, coalesce(p_priority, 0), coalesce(p_run_at, now()), v_max_attempts
@@ -175,11 +224,11 @@ BEGIN
     -- One pass is one round robin over the units of service, the (kind, tenant) pairs with queued
     -- jobs (found by a skip scan of jobs_ready_idx, so the cost follows the number of tenants
     -- waiting, not the backlog), least recently served tenant first. Each unit gives at most
-    -- ceil(need / units) jobs and never more than its room under the cap (cap - running). Rows
+    -- ceil(need / units) jobs, and a capped one no more than the free slots it can lock. Rows
     -- are locked inside each unit's index scan (SKIP LOCKED): concurrent workers take the next
     -- rows instead of colliding. A pass that leaves the batch short (some tenants had fewer
-    -- jobs than their share) is followed by another over what is left; caps are recounted
-    -- then, with this transaction's own new running jobs.
+    -- jobs than their share) is followed by another over what is left (the slots this
+    -- transaction took are no longer free then).
     LOOP
         RETURN QUERY
             WITH RECURSIVE pairs (kind, tenant_key) AS (
@@ -195,34 +244,36 @@ BEGIN
                                       WHERE j.status = 'queued' AND j.kind = p.kind AND j.tenant_key > p.tenant_key
                                       ORDER BY j.tenant_key LIMIT 1) n
             ),
-            running AS (
-                SELECT j.kind, j.tenant_key, count(*)::integer AS n
-                  FROM queue.jobs j
-                 WHERE j.status = 'running' AND j.kind = ANY (p_kinds)
-                 GROUP BY j.kind, j.tenant_key
-            ),
             units AS (
                 SELECT x.*, count(*) OVER () AS live
-                  FROM (SELECT p.tenant_key, p.kind,
-                               least(v_need, coalesce(c.max_running, k.max_running_per_vendor) - coalesce(r.n, 0)) AS room,
+                  FROM (SELECT p.tenant_key, p.kind, coalesce(c.max_running, k.max_running_per_vendor) AS cap,
                                coalesce(t.served, 0) AS served
                           FROM pairs p
                           JOIN queue.kinds k ON k.kind = p.kind
                           LEFT JOIN queue.vendor_caps c ON c.vendor_id = p.tenant_key AND c.kind = p.kind
-                          LEFT JOIN running r ON r.kind = p.kind AND r.tenant_key = p.tenant_key
                           LEFT JOIN queue.vendor_turns t ON t.tenant_key = p.tenant_key) x
-                 WHERE x.room > 0
+                 WHERE x.cap IS NULL OR x.cap > 0
             ),
             picked AS (
-                SELECT j.id
+                SELECT j.id, j.rn, s.slots, u.tenant_key, u.kind
                   FROM (SELECT * FROM units ORDER BY served, tenant_key, kind) u
                  CROSS JOIN LATERAL (
-                        SELECT q.id FROM queue.jobs q
-                         WHERE q.status = 'queued' AND q.kind = u.kind AND q.tenant_key = u.tenant_key
-                           AND q.run_at <= now()
-                         ORDER BY q.priority DESC, q.run_at, q.id
-                         LIMIT least(u.room, ceil(v_need::numeric / u.live))
-                           FOR UPDATE SKIP LOCKED) j
+                        -- A capped unit takes at most as many jobs as it locks free slots.
+                        SELECT CASE WHEN u.cap IS NOT NULL THEN ARRAY(
+                                   SELECT cs.slot FROM queue.cap_slots cs
+                                    WHERE cs.tenant_key = u.tenant_key AND cs.kind = u.kind
+                                      AND cs.slot < u.cap AND cs.job_id IS NULL
+                                    ORDER BY cs.slot
+                                    LIMIT ceil(v_need::numeric / u.live)
+                                      FOR UPDATE SKIP LOCKED) END AS slots) s
+                 CROSS JOIN LATERAL (
+                        SELECT z.id, row_number() OVER () AS rn
+                          FROM (SELECT q.id FROM queue.jobs q
+                                 WHERE q.status = 'queued' AND q.kind = u.kind AND q.tenant_key = u.tenant_key
+                                   AND q.run_at <= now()
+                                 ORDER BY q.priority DESC, q.run_at, q.id
+                                 LIMIT coalesce(cardinality(s.slots), ceil(v_need::numeric / u.live))
+                                   FOR UPDATE SKIP LOCKED) z) j
                  LIMIT v_need
             ),
             taken AS (
@@ -232,6 +283,13 @@ BEGIN
                   FROM picked p
                  WHERE j.id = p.id
                 RETURNING j.*
+            ),
+            slotted AS (
+                UPDATE queue.cap_slots cs
+                   SET job_id = p.id
+                  FROM picked p
+                 WHERE p.slots IS NOT NULL AND cs.tenant_key = p.tenant_key AND cs.kind = p.kind
+                   AND cs.slot = p.slots[p.rn]
             ),
             turned AS (
                 -- The tenants served go to the back of the line. A turn row another dequeue
@@ -330,6 +388,7 @@ BEGIN
      WHERE j.id = p_job_id AND j.status = 'running' AND j.locked_by = p_worker
     RETURNING j.kind INTO v_kind;
     IF v_kind IS NOT NULL THEN
+        UPDATE queue.cap_slots cs SET job_id = NULL WHERE cs.job_id = p_job_id;
         PERFORM pg_catalog.pg_notify('odyssey_queue', v_kind);
     END IF;
     PERFORM pg_catalog.set_config('odyssey.queue_scope', v_scope, true);
@@ -385,6 +444,7 @@ BEGIN
         RETURN 'dead';
     END IF;
     SELECT * INTO v_kind FROM queue.kinds k WHERE k.kind = v_job.kind;
+    UPDATE queue.cap_slots cs SET job_id = NULL WHERE cs.job_id = p_job_id;
     UPDATE queue.jobs j
        SET status = 'queued', locked_by = NULL, locked_at = NULL, lease_expires_at = NULL,
            run_at = now() + queue.backoff_delay(v_job.attempts, coalesce(v_kind.backoff_base, interval '2 seconds'),
@@ -426,6 +486,7 @@ BEGIN
             PERFORM queue.bury(v_job, v_errors, v_error);
         ELSE
             -- The attempt was counted when it was handed out: another worker may take it now.
+            UPDATE queue.cap_slots cs SET job_id = NULL WHERE cs.job_id = v_job.id;
             UPDATE queue.jobs j
                SET status = 'queued', locked_by = NULL, locked_at = NULL, lease_expires_at = NULL,
                    run_at = now(), last_error = v_error, errors = v_errors
@@ -515,6 +576,7 @@ BEGIN
     VALUES (v_dead.id, v_dead.kind, v_dead.vendor_id, v_dead.payload, v_dead.priority, now(), v_dead.max_attempts,
             v_dead.dedupe_key, v_dead.errors, v_dead.last_error, v_dead.created_at);
     INSERT INTO queue.vendor_turns (tenant_key) VALUES (queue.tenant_key(v_dead.vendor_id)) ON CONFLICT DO NOTHING;
+    PERFORM queue.ensure_slots(queue.tenant_key(v_dead.vendor_id), v_dead.kind);
     PERFORM pg_catalog.pg_notify('odyssey_queue', v_dead.kind);
     PERFORM pg_catalog.set_config('odyssey.queue_scope', v_scope, true);
     RETURN v_dead.id;

@@ -24,6 +24,7 @@ GRANT DELETE ON queue.dead_letters TO odyssey_superadmin;
 SELECT app.enable_tenant_rls(t)
   FROM unnest(ARRAY['queue.jobs', 'queue.dead_letters', 'queue.vendor_caps']::regclass[]) AS t;
 SELECT app.enable_tenant_rls('queue.vendor_turns', 'tenant_key');
+SELECT app.enable_tenant_rls('queue.cap_slots', 'tenant_key');
 -- tenant_isolation applies to the application roles by name rather than PUBLIC, so that it is not
 -- also evaluated inside the queue functions (run as the owner): its app.current_vendor_id()
 -- InitPlan, once per table reference, cost about half of a single-job dequeue. A role not listed
@@ -32,7 +33,7 @@ DO $$
 DECLARE
     v_table text;
 BEGIN
-    FOREACH v_table IN ARRAY ARRAY['queue.jobs', 'queue.dead_letters', 'queue.vendor_caps', 'queue.vendor_turns'] LOOP
+    FOREACH v_table IN ARRAY ARRAY['queue.jobs', 'queue.dead_letters', 'queue.vendor_caps', 'queue.vendor_turns', 'queue.cap_slots'] LOOP
         EXECUTE format('ALTER POLICY tenant_isolation ON %s TO odyssey_superadmin, odyssey_vendor_admin, '
                        'odyssey_vendor_operator, odyssey_vendor_viewer, odyssey_worker, odyssey_analyst, odyssey_gateway', v_table);
     END LOOP;
@@ -43,7 +44,7 @@ DO $$
 DECLARE
     v_table text;
 BEGIN
-    FOREACH v_table IN ARRAY ARRAY['queue.jobs', 'queue.dead_letters', 'queue.vendor_caps', 'queue.vendor_turns'] LOOP
+    FOREACH v_table IN ARRAY ARRAY['queue.jobs', 'queue.dead_letters', 'queue.vendor_caps', 'queue.vendor_turns', 'queue.cap_slots'] LOOP
         EXECUTE format('CREATE POLICY queue_machinery ON %s AS PERMISSIVE FOR ALL TO odyssey_owner '
                        'USING ((SELECT app.setting(''odyssey.queue_scope'')) = ''machinery'') '
                        'WITH CHECK ((SELECT app.setting(''odyssey.queue_scope'')) = ''machinery'')', v_table);

@@ -109,6 +109,23 @@ COMMENT ON TABLE queue.vendor_turns IS 'Round-robin state: last service tick per
 ALTER TABLE queue.vendor_turns SET (fillfactor = 50, autovacuum_vacuum_scale_factor = 0.0,
                                     autovacuum_vacuum_threshold = 500, autovacuum_vacuum_cost_delay = 0);
 
+-- Concurrency caps as semaphores: a capped (tenant, kind) has one row per slot (slot < cap); a
+-- dequeue may take a job only with a free slot it locks (FOR UPDATE SKIP LOCKED), so the cap holds
+-- exactly under concurrency (counting running jobs would not: concurrent dequeues do not see each
+-- other's uncommitted jobs). Deleting a job frees its slot (ON DELETE SET NULL); requeueing frees it
+-- explicitly. Slots are created for a tenant's first job of a kind, and when a cap is set.
+CREATE TABLE queue.cap_slots (
+    tenant_key  uuid     NOT NULL,
+    kind        text     NOT NULL REFERENCES queue.kinds (kind) ON DELETE CASCADE,
+    slot        integer  NOT NULL CHECK (slot >= 0),
+    job_id      bigint   REFERENCES queue.jobs (id) ON DELETE SET NULL,
+    PRIMARY KEY (tenant_key, kind, slot)
+);
+COMMENT ON TABLE queue.cap_slots IS 'Per (tenant, kind) concurrency slots: a running capped job holds one (job_id); slots >= the current cap are not used.';
+CREATE INDEX cap_slots_job_idx ON queue.cap_slots (job_id) WHERE job_id IS NOT NULL;
+ALTER TABLE queue.cap_slots SET (fillfactor = 50, autovacuum_vacuum_threshold = 500, autovacuum_vacuum_scale_factor = 0.0,
+                                 autovacuum_vacuum_cost_delay = 0);
+
 -- Built-in kinds. ingest.csv: the ingestion pipeline (payload {"job_id": <ingest.ingestion_jobs.id>}).
 INSERT INTO queue.kinds (kind, max_running_per_vendor, max_attempts, backoff_base, backoff_cap, description) VALUES
     ('ingest.csv', 2, 5, '10 seconds', '15 minutes', 'CSV ingestion of one ingest.ingestion_jobs row: payload {"job_id": uuid}'),

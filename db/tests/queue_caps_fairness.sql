@@ -1,6 +1,6 @@
 -- Queue: per-vendor concurrency caps and fair round robin between vendors.
 BEGIN;
-SELECT plan(15);
+SELECT plan(21);
 
 \ir fixtures/queue_vendors.psql
 CREATE TEMP TABLE served (n serial, vendor_id uuid, id bigint);
@@ -23,6 +23,19 @@ INSERT INTO queue.vendor_caps (vendor_id, kind, max_running) VALUES ('a0000000-0
 SET LOCAL ROLE odyssey_worker;
 SELECT is((SELECT count(*) FROM queue.dequeue('w3', '{sleep}', 10, '30 s')), 1::bigint,
           'a vendor''s own cap (3) overrides the kind''s default: one more job');
+SELECT is_empty($$ SELECT * FROM queue.dequeue('w3', '{sleep}', 10, '30 s') $$, 'and not one more');
+RESET ROLE;
+SELECT is((SELECT count(*) FROM queue.cap_slots WHERE tenant_key = 'a0000000-0000-4000-8000-00000000000a' AND kind = 'sleep'
+             AND job_id IS NOT NULL), 3::bigint, 'A''s three running jobs hold its three slots');
+CREATE TEMP TABLE arun AS SELECT id, locked_by FROM queue.jobs
+ WHERE vendor_id = 'a0000000-0000-4000-8000-00000000000a' AND status = 'running' ORDER BY id;
+GRANT SELECT ON arun TO PUBLIC;
+SET LOCAL ROLE odyssey_worker;
+SELECT ok(queue.complete(id, locked_by), 'one of A''s running jobs completes') FROM (SELECT * FROM arun ORDER BY id LIMIT 1) x;
+SELECT is((SELECT count(*) FROM queue.dequeue('w3', '{sleep}', 10, '30 s')), 1::bigint, 'its slot is free again: one more job');
+SELECT is(queue.fail(id, locked_by, 'boom'), 'retry', 'one of A''s running jobs fails and is queued for later')
+  FROM (SELECT * FROM arun ORDER BY id OFFSET 1 LIMIT 1) x;
+SELECT is((SELECT count(*) FROM queue.dequeue('w3', '{sleep}', 10, '30 s')), 1::bigint, 'a failed job gives its slot back too');
 RESET ROLE;
 UPDATE queue.vendor_caps SET max_running = 0;
 UPDATE queue.jobs SET status = 'queued', locked_by = NULL, locked_at = NULL, lease_expires_at = NULL

@@ -9,8 +9,8 @@ CREATE TEMP TABLE ids (name text PRIMARY KEY, id bigint);
 GRANT ALL ON ids TO PUBLIC;
 
 SELECT is((SELECT count(*) FROM pg_class WHERE relnamespace = 'queue'::regnamespace AND relkind = 'r'
-             AND relname IN ('jobs', 'dead_letters', 'vendor_caps', 'vendor_turns') AND relrowsecurity AND relforcerowsecurity),
-          4::bigint, 'RLS is enabled and forced on jobs, dead_letters, vendor_caps and vendor_turns');
+             AND relname IN ('jobs', 'dead_letters', 'vendor_caps', 'vendor_turns', 'cap_slots') AND relrowsecurity AND relforcerowsecurity),
+          5::bigint, 'RLS is enabled and forced on jobs, dead_letters, vendor_caps, vendor_turns and cap_slots');
 SELECT is_empty($$ SELECT c.relname FROM pg_class c WHERE c.relnamespace = 'queue'::regnamespace AND c.relkind = 'r'
                      AND EXISTS (SELECT FROM pg_attribute a WHERE a.attrelid = c.oid AND a.attname IN ('vendor_id', 'tenant_key'))
                      AND NOT (c.relrowsecurity AND c.relforcerowsecurity) $$,

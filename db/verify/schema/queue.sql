@@ -8,3 +8,4 @@ SELECT kind, max_running_per_vendor, max_attempts, backoff_base, backoff_cap FRO
 SELECT vendor_id, kind, max_running FROM queue.vendor_caps WHERE false;
 SELECT tenant_key, served FROM queue.vendor_turns WHERE false;
 SELECT 1/count(*)::int FROM pg_catalog.pg_indexes WHERE schemaname = 'queue' AND indexname = 'jobs_ready_idx';
+SELECT tenant_key, kind, slot, job_id FROM queue.cap_slots WHERE false;
