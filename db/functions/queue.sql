@@ -104,9 +104,9 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION queue.caps_changed() IS 'Trigger: a new or raised cap gets its slots (for the vendor, or for every tenant with jobs of the kind).';
-CREATE TRIGGER vendor_caps_slots AFTER INSERT OR UPDATE ON queue.vendor_caps
+CREATE OR REPLACE TRIGGER vendor_caps_slots AFTER INSERT OR UPDATE ON queue.vendor_caps
     FOR EACH ROW EXECUTE FUNCTION queue.caps_changed();
-CREATE TRIGGER kinds_slots AFTER INSERT OR UPDATE OF max_running_per_vendor ON queue.kinds
+CREATE OR REPLACE TRIGGER kinds_slots AFTER INSERT OR UPDATE OF max_running_per_vendor ON queue.kinds
     FOR EACH ROW EXECUTE FUNCTION queue.caps_changed();
 
 CREATE OR REPLACE FUNCTION queue.enqueue(
@@ -265,7 +265,8 @@ BEGIN
                                       AND cs.slot < u.cap AND cs.job_id IS NULL
                                     ORDER BY cs.slot
                                     LIMIT ceil(v_need::numeric / u.live)
-                                      FOR UPDATE SKIP LOCKED) END AS slots) s
+                                      FOR UPDATE SKIP LOCKED) END AS slots
+                         OFFSET 0) s  -- evaluated once per unit (not once per reference)
                  CROSS JOIN LATERAL (
                         SELECT z.id, row_number() OVER () AS rn
                           FROM (SELECT q.id FROM queue.jobs q
@@ -279,7 +280,7 @@ BEGIN
             taken AS (
                 UPDATE queue.jobs j
                    SET status = 'running', locked_by = p_worker, locked_at = now(),
-                       lease_expires_at = now() + p_lease, attempts = j.attempts + 1
+                       lease_expires_at = now() + p_lease, attempts = j.attempts + 1, cap_slot = p.slots[p.rn]
                   FROM picked p
                  WHERE j.id = p.id
                 RETURNING j.*
@@ -345,8 +346,15 @@ DECLARE
     v_count  integer;
 BEGIN
     PERFORM pg_catalog.set_config('odyssey.queue_scope', 'machinery', true);
-    DELETE FROM queue.jobs j WHERE j.id = p_job_id AND j.status = 'running' AND j.locked_by = p_worker;
-    GET DIAGNOSTICS v_count = ROW_COUNT;
+    WITH done AS (
+        DELETE FROM queue.jobs j WHERE j.id = p_job_id AND j.status = 'running' AND j.locked_by = p_worker
+        RETURNING j.id, j.tenant_key, j.kind, j.cap_slot),
+    freed AS (
+        UPDATE queue.cap_slots cs SET job_id = NULL
+          FROM done d
+         WHERE d.cap_slot IS NOT NULL AND cs.tenant_key = d.tenant_key AND cs.kind = d.kind
+           AND cs.slot = d.cap_slot AND cs.job_id = d.id)
+    SELECT count(*) INTO v_count FROM done;
     PERFORM pg_catalog.set_config('odyssey.queue_scope', v_scope, true);
     RETURN v_count = 1;
 END
@@ -364,13 +372,31 @@ DECLARE
     v_count  integer;
 BEGIN
     PERFORM pg_catalog.set_config('odyssey.queue_scope', 'machinery', true);
-    DELETE FROM queue.jobs j WHERE j.id = ANY (p_job_ids) AND j.status = 'running' AND j.locked_by = p_worker;
-    GET DIAGNOSTICS v_count = ROW_COUNT;
+    WITH done AS (
+        DELETE FROM queue.jobs j WHERE j.id = ANY (p_job_ids) AND j.status = 'running' AND j.locked_by = p_worker
+        RETURNING j.id, j.tenant_key, j.kind, j.cap_slot),
+    freed AS (
+        UPDATE queue.cap_slots cs SET job_id = NULL
+          FROM done d
+         WHERE d.cap_slot IS NOT NULL AND cs.tenant_key = d.tenant_key AND cs.kind = d.kind
+           AND cs.slot = d.cap_slot AND cs.job_id = d.id)
+    SELECT count(*) INTO v_count FROM done;
     PERFORM pg_catalog.set_config('odyssey.queue_scope', v_scope, true);
     RETURN v_count;
 END
 $$;
 COMMENT ON FUNCTION queue.complete_many(bigint[], text) IS 'Finishes several jobs the worker holds; returns how many it held.';
+
+CREATE OR REPLACE FUNCTION queue.free_slot(p_job queue.jobs)
+RETURNS void
+LANGUAGE sql VOLATILE
+SET search_path = ''
+AS $$
+    UPDATE queue.cap_slots cs SET job_id = NULL
+     WHERE (p_job).cap_slot IS NOT NULL AND cs.tenant_key = (p_job).tenant_key AND cs.kind = (p_job).kind
+       AND cs.slot = (p_job).cap_slot AND cs.job_id = (p_job).id
+$$;
+COMMENT ON FUNCTION queue.free_slot(queue.jobs) IS 'Internal: gives back the concurrency slot a job holds.';
 
 CREATE OR REPLACE FUNCTION queue.release(p_job_id bigint, p_worker text)
 RETURNS boolean
@@ -379,16 +405,20 @@ SET search_path = ''
 AS $$
 DECLARE
     v_scope  text := coalesce(pg_catalog.current_setting('odyssey.queue_scope', true), '');
+    v_job    queue.jobs;
     v_kind   text;
 BEGIN
     PERFORM pg_catalog.set_config('odyssey.queue_scope', 'machinery', true);
-    UPDATE queue.jobs j
-       SET status = 'queued', locked_by = NULL, locked_at = NULL, lease_expires_at = NULL,
-           attempts = greatest(j.attempts - 1, 0), run_at = now()
+    SELECT * INTO v_job FROM queue.jobs j
      WHERE j.id = p_job_id AND j.status = 'running' AND j.locked_by = p_worker
-    RETURNING j.kind INTO v_kind;
-    IF v_kind IS NOT NULL THEN
-        UPDATE queue.cap_slots cs SET job_id = NULL WHERE cs.job_id = p_job_id;
+       FOR UPDATE;
+    IF FOUND THEN
+        PERFORM queue.free_slot(v_job);
+        UPDATE queue.jobs j
+           SET status = 'queued', locked_by = NULL, locked_at = NULL, lease_expires_at = NULL, cap_slot = NULL,
+               attempts = greatest(j.attempts - 1, 0), run_at = now()
+         WHERE j.id = p_job_id;
+        v_kind := v_job.kind;
         PERFORM pg_catalog.pg_notify('odyssey_queue', v_kind);
     END IF;
     PERFORM pg_catalog.set_config('odyssey.queue_scope', v_scope, true);
@@ -411,6 +441,7 @@ BEGIN
     ON CONFLICT (id) DO UPDATE
        SET attempts = EXCLUDED.attempts, last_error = EXCLUDED.last_error, errors = EXCLUDED.errors,
            failed_at = EXCLUDED.failed_at;
+    PERFORM queue.free_slot(p_job);
     DELETE FROM queue.jobs j WHERE j.id = p_job.id;
 END
 $$;
@@ -444,9 +475,9 @@ BEGIN
         RETURN 'dead';
     END IF;
     SELECT * INTO v_kind FROM queue.kinds k WHERE k.kind = v_job.kind;
-    UPDATE queue.cap_slots cs SET job_id = NULL WHERE cs.job_id = p_job_id;
+    PERFORM queue.free_slot(v_job);
     UPDATE queue.jobs j
-       SET status = 'queued', locked_by = NULL, locked_at = NULL, lease_expires_at = NULL,
+       SET status = 'queued', locked_by = NULL, locked_at = NULL, lease_expires_at = NULL, cap_slot = NULL,
            run_at = now() + queue.backoff_delay(v_job.attempts, coalesce(v_kind.backoff_base, interval '2 seconds'),
                                                 coalesce(v_kind.backoff_cap, interval '10 minutes')),
            last_error = v_error, errors = v_errors
@@ -486,9 +517,9 @@ BEGIN
             PERFORM queue.bury(v_job, v_errors, v_error);
         ELSE
             -- The attempt was counted when it was handed out: another worker may take it now.
-            UPDATE queue.cap_slots cs SET job_id = NULL WHERE cs.job_id = v_job.id;
+            PERFORM queue.free_slot(v_job);
             UPDATE queue.jobs j
-               SET status = 'queued', locked_by = NULL, locked_at = NULL, lease_expires_at = NULL,
+               SET status = 'queued', locked_by = NULL, locked_at = NULL, lease_expires_at = NULL, cap_slot = NULL,
                    run_at = now(), last_error = v_error, errors = v_errors
              WHERE j.id = v_job.id;
             IF NOT v_job.kind = ANY (v_kinds) THEN

@@ -54,6 +54,7 @@ CREATE TABLE queue.jobs (
     locked_by         text,
     locked_at         timestamptz,
     lease_expires_at  timestamptz,
+    cap_slot          integer,    -- the concurrency slot a running capped job holds (queue.cap_slots)
     cancel_requested  boolean     NOT NULL DEFAULT false,
     last_error        text,
     errors            jsonb       NOT NULL DEFAULT '[]' CHECK (jsonb_typeof(errors) = 'array'),
@@ -112,17 +113,18 @@ ALTER TABLE queue.vendor_turns SET (fillfactor = 50, autovacuum_vacuum_scale_fac
 -- Concurrency caps as semaphores: a capped (tenant, kind) has one row per slot (slot < cap); a
 -- dequeue may take a job only with a free slot it locks (FOR UPDATE SKIP LOCKED), so the cap holds
 -- exactly under concurrency (counting running jobs would not: concurrent dequeues do not see each
--- other's uncommitted jobs). Deleting a job frees its slot (ON DELETE SET NULL); requeueing frees it
--- explicitly. Slots are created for a tenant's first job of a kind, and when a cap is set.
+-- other's uncommitted jobs). The job records its slot (jobs.cap_slot); completing, failing,
+-- reaping or releasing it frees the slot. job_id is not indexed, so taking and freeing a slot are
+-- HOT updates of a tiny table. Slots are created for a tenant's first job of a kind, and when a
+-- cap is set.
 CREATE TABLE queue.cap_slots (
     tenant_key  uuid     NOT NULL,
     kind        text     NOT NULL REFERENCES queue.kinds (kind) ON DELETE CASCADE,
     slot        integer  NOT NULL CHECK (slot >= 0),
-    job_id      bigint   REFERENCES queue.jobs (id) ON DELETE SET NULL,
+    job_id      bigint,
     PRIMARY KEY (tenant_key, kind, slot)
 );
 COMMENT ON TABLE queue.cap_slots IS 'Per (tenant, kind) concurrency slots: a running capped job holds one (job_id); slots >= the current cap are not used.';
-CREATE INDEX cap_slots_job_idx ON queue.cap_slots (job_id) WHERE job_id IS NOT NULL;
 ALTER TABLE queue.cap_slots SET (fillfactor = 50, autovacuum_vacuum_threshold = 500, autovacuum_vacuum_scale_factor = 0.0,
                                  autovacuum_vacuum_cost_delay = 0);
 

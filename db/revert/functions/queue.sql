@@ -8,6 +8,7 @@ DROP FUNCTION queue.cancel(bigint);
 DROP FUNCTION queue.reap_expired(integer);
 DROP FUNCTION queue.fail(bigint, text, text, boolean);
 DROP FUNCTION queue.release(bigint, text);
+DROP FUNCTION queue.free_slot(queue.jobs);
 DROP FUNCTION queue.bury(queue.jobs, jsonb, text);
 DROP FUNCTION queue.complete_many(bigint[], text);
 DROP FUNCTION queue.complete(bigint, text);

@@ -1,6 +1,6 @@
 -- Verify odyssey:schema/queue on pg
 SELECT id, kind, vendor_id, tenant_key, payload, priority, run_at, status, attempts, max_attempts, dedupe_key,
-       locked_by, locked_at, lease_expires_at, cancel_requested, last_error, errors, created_at
+       locked_by, locked_at, lease_expires_at, cap_slot, cancel_requested, last_error, errors, created_at
   FROM queue.jobs WHERE false;
 SELECT id, kind, vendor_id, payload, priority, attempts, max_attempts, dedupe_key, last_error, errors, created_at, failed_at
   FROM queue.dead_letters WHERE false;
