@@ -115,7 +115,7 @@ ALTER TABLE queue.vendor_turns SET (fillfactor = 50, autovacuum_vacuum_scale_fac
 -- exactly under concurrency (counting running jobs would not: concurrent dequeues do not see each
 -- other's uncommitted jobs). The job records its slot (jobs.cap_slot); completing, failing,
 -- reaping or releasing it frees the slot. job_id is not indexed, so taking and freeing a slot are
--- HOT updates of a tiny table. Slots are created for a tenant's first job of a kind, and when a
+-- HOT updates of a tiny table (fillfactor 10 leaves room for the new versions). Slots are created for a tenant's first job of a kind, and when a
 -- cap is set.
 CREATE TABLE queue.cap_slots (
     tenant_key  uuid     NOT NULL,
@@ -125,7 +125,7 @@ CREATE TABLE queue.cap_slots (
     PRIMARY KEY (tenant_key, kind, slot)
 );
 COMMENT ON TABLE queue.cap_slots IS 'Per (tenant, kind) concurrency slots: a running capped job holds one (job_id); slots >= the current cap are not used.';
-ALTER TABLE queue.cap_slots SET (fillfactor = 50, autovacuum_vacuum_threshold = 500, autovacuum_vacuum_scale_factor = 0.0,
+ALTER TABLE queue.cap_slots SET (fillfactor = 10, autovacuum_vacuum_threshold = 500, autovacuum_vacuum_scale_factor = 0.0,
                                  autovacuum_vacuum_cost_delay = 0);
 
 -- Built-in kinds. ingest.csv: the ingestion pipeline (payload {"job_id": <ingest.ingestion_jobs.id>}).
