@@ -1,0 +1,4 @@
+-- Revert odyssey:schema/queue from pg
+BEGIN;
+DROP SCHEMA queue CASCADE;
+COMMIT;
