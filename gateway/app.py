@@ -34,6 +34,7 @@ REQ_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,100}$")
 MAX_BODY = 64 * 1024 * 1024
 RESOLVE = ("SELECT set_config('role', r.db_role, true), r.vendor_id::text, r.app_role{extra} "
            "FROM api.resolve_principal(%s, %s, %s, %s, %s, %s) r")
+REPLICA_NOT_FINAL = {"OD401", "OD403", "OD404", "P0002", "42501"}
 REPLICA_EXTRA = ", api.replica_status()::text, api.replica_has_replayed(coalesce(%s, '0/0')::pg_lsn)"
 
 
@@ -362,6 +363,12 @@ class Gateway:
         except (PoolTimeout, psycopg.OperationalError) as exc:
             if replica:
                 raise _ReplicaUnavailable() from exc
+            raise
+        except psycopg.Error as exc:
+            # A replica may not have replayed yet a membership or a row the primary already has:
+            # a refusal or a miss there is never final -- the primary gives the answer.
+            if replica and exc.sqlstate in REPLICA_NOT_FINAL:
+                raise _NotReplayed() from exc
             raise
 
     async def _in_transaction(self, conn, ep: Endpoint, principal: tuple, call_sql: str, params: list[Any],
