@@ -11,7 +11,9 @@
 --     triggers, which also fire on the leaf when a customer delete cascades
 --   * user_links and platform_admins changes: row triggers
 --   * deletes of products and customers, hard (DELETE) and soft (soft_deleted_at set or cleared)
---   * audit.record(): for events that are not row changes (health reads, break-glass, authz).
+--   * audit.record(): for events that are not row changes (health reads, break-glass, authz);
+--     only into the current vendor's trail (or any, for a superadmin).
+-- The entity of a row change is its table's partition root (e.g. catalog.products), never a leaf.
 BEGIN;
 
 CREATE OR REPLACE FUNCTION audit.client_ip()
@@ -27,20 +29,31 @@ CREATE OR REPLACE FUNCTION audit.record(p_action text, p_entity text, p_entity_i
                                         p_vendor_id uuid DEFAULT NULL, p_before jsonb DEFAULT NULL,
                                         p_after jsonb DEFAULT NULL)
 RETURNS bigint
-LANGUAGE sql
+LANGUAGE plpgsql
 SECURITY DEFINER
 SET search_path = ''
 AS $$
+DECLARE
+    v_id bigint;
+BEGIN
+    -- A tenant writes only into its own trail: an event for another vendor would show up in that
+    -- vendor's audit log. Superadmins (break-glass, platform events) may name any vendor.
+    IF p_vendor_id IS DISTINCT FROM app.current_vendor_id() AND p_vendor_id IS NOT NULL AND NOT app.is_superadmin() THEN
+        RAISE EXCEPTION 'audit events can only be recorded for the current vendor'
+              USING ERRCODE = 'insufficient_privilege';
+    END IF;
     INSERT INTO audit.audit_log (actor_user_id, actor_role, vendor_id, action, entity, entity_id,
                                  before, after, ip, ua, justification, request_id, db_role)
     VALUES (app.current_user_id(), app.current_app_role(),
             coalesce(p_vendor_id, app.current_vendor_id()), p_action, p_entity, p_entity_id,
             p_before, p_after, audit.client_ip(), app.setting('odyssey.ua'),
             app.setting('odyssey.justification'), app.request_id(), session_user)
-    RETURNING id
+    RETURNING id INTO v_id;
+    RETURN v_id;
+END
 $$;
 COMMENT ON FUNCTION audit.record(text, text, text, uuid, jsonb, jsonb) IS
-  'Appends one audit event in the current request context; returns its id.';
+  'Appends one audit event in the current request context (only for the current vendor unless superadmin); returns its id.';
 
 CREATE OR REPLACE FUNCTION audit.capture_row()
 RETURNS trigger
@@ -53,6 +66,8 @@ DECLARE
     v_old    jsonb := CASE WHEN TG_OP IN ('UPDATE', 'DELETE') THEN pg_catalog.to_jsonb(OLD) END;
     v_new    jsonb := CASE WHEN TG_OP IN ('INSERT', 'UPDATE') THEN pg_catalog.to_jsonb(NEW) END;
     v_action text := pg_catalog.lower(TG_OP);
+    -- Row triggers of a partitioned table fire on the leaf: name the table the rows belong to.
+    v_entity text := coalesce(pg_catalog.pg_partition_root(TG_RELID), TG_RELID)::regclass::text;
 BEGIN
     IF TG_OP = 'UPDATE' AND v_new ? 'soft_deleted_at'
        AND (v_old ->> 'soft_deleted_at') IS DISTINCT FROM (v_new ->> 'soft_deleted_at') THEN
@@ -62,7 +77,7 @@ BEGIN
                                  before, after, ip, ua, justification, request_id, db_role)
     VALUES (app.current_user_id(), app.current_app_role(),
             coalesce(v_new ->> 'vendor_id', v_old ->> 'vendor_id')::uuid, v_action,
-            TG_TABLE_SCHEMA || '.' || TG_TABLE_NAME, coalesce(v_new, v_old) ->> v_key,
+            v_entity, coalesce(v_new, v_old) ->> v_key,
             v_old, v_new, audit.client_ip(), app.setting('odyssey.ua'),
             app.setting('odyssey.justification'), app.request_id(), session_user);
     RETURN NULL;
@@ -78,7 +93,7 @@ SET search_path = ''
 AS $$
 DECLARE
     v_key    text := TG_ARGV[0];
-    v_entity text := TG_TABLE_SCHEMA || '.' || TG_TABLE_NAME;
+    v_entity text := coalesce(pg_catalog.pg_partition_root(TG_RELID), TG_RELID)::regclass::text;
 BEGIN
     IF TG_OP = 'INSERT' THEN
         INSERT INTO audit.audit_log (actor_user_id, actor_role, vendor_id, action, entity, entity_id,
