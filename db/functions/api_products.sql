@@ -84,7 +84,7 @@ COMMENT ON FUNCTION app.field_errors_of_patch(jsonb, text[]) IS 'Field errors of
 CREATE OR REPLACE FUNCTION app.product_json(p catalog.products)
 RETURNS jsonb
 LANGUAGE sql IMMUTABLE
-AS $$ SELECT pg_catalog.to_jsonb(p) - 'search_tsv' $$;
+AS $$ SELECT pg_catalog.to_jsonb(p) - 'search_tsv' - 'name_tsv' $$;
 COMMENT ON FUNCTION app.product_json(catalog.products) IS 'The API representation of a product row.';
 
 CREATE OR REPLACE FUNCTION api.list_products(p_q text DEFAULT NULL, p_brand text DEFAULT NULL,
