@@ -5,10 +5,7 @@
 -- the tenant RLS policies decide what is seen and written; each returns the response body.
 BEGIN;
 
--- The row checks and BEFORE triggers of products and customers call these as the writing role.
-GRANT EXECUTE ON FUNCTION catalog.nutrient_keys(), catalog.nutrition_is_valid(jsonb), catalog.is_quantity(text),
-      catalog.short_description(text), catalog.product_tsv(text, text, text), crm.customer_tsv(text, text, text)
-   TO odyssey_superadmin, odyssey_vendor_admin, odyssey_vendor_operator, odyssey_worker;
+-- (EXECUTE on the helpers that row checks and triggers call: policies/function_grants.)
 
 CREATE OR REPLACE FUNCTION app.require_vendor()
 RETURNS uuid
@@ -323,7 +320,5 @@ GRANT EXECUTE ON FUNCTION api.upsert_products(jsonb), api.patch_product(uuid, js
       api.delete_product(uuid, integer)
    TO odyssey_superadmin, odyssey_vendor_admin, odyssey_vendor_operator;
 
-GRANT EXECUTE ON FUNCTION catalog.product_id(uuid, text)
-   TO odyssey_superadmin, odyssey_vendor_admin, odyssey_vendor_operator, odyssey_vendor_viewer;
 
 COMMIT;
