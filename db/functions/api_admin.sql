@@ -309,7 +309,7 @@ END
 $$;
 COMMENT ON FUNCTION api.vendor_save(uuid, jsonb) IS 'POST (p_id NULL) / PATCH /api/v1/admin/vendors[/{id}] (superadmin): create (with partitions) or update a vendor; audited.';
 
--- Memberships. SECURITY DEFINER: it may create the member's shadow user; it checks the caller itself.
+-- Memberships. definer-rights: it may create the member's shadow user; it checks the caller itself.
 CREATE OR REPLACE FUNCTION app.member_scope(p_vendor_id uuid)
 RETURNS uuid
 LANGUAGE plpgsql STABLE

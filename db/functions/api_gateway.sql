@@ -136,7 +136,7 @@ DECLARE
 BEGIN
     SELECT * INTO v_link FROM app.resolve_link(p_user_id, p_vendor_id);
     -- The whole request context, transaction-local; the caller adds set_config('role', db_role, true)
-    -- in the same statement (a SECURITY DEFINER function may not switch roles itself).
+    -- in the same statement (a definer-rights function may not switch roles itself).
     PERFORM pg_catalog.set_config('odyssey.user_id', p_user_id, true),
             pg_catalog.set_config('odyssey.vendor_id', coalesce(v_link.vendor_id::text, ''), true),
             pg_catalog.set_config('odyssey.role', v_link.app_role, true),

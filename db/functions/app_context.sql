@@ -37,7 +37,7 @@ RETURNS text
 LANGUAGE sql STABLE PARALLEL SAFE
 AS $$
     -- The SQL role switched to with SET LOCAL ROLE is authoritative: a session can only switch to
-    -- roles it is a member of, and the value survives into SECURITY DEFINER functions.
+    -- roles it is a member of, and the value survives into definer-rights functions.
     SELECT CASE pg_catalog.current_setting('role')
              WHEN 'odyssey_superadmin'      THEN 'superadmin'
              WHEN 'odyssey_vendor_admin'    THEN 'vendor_admin'

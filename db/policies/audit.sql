@@ -1,7 +1,7 @@
 -- Deploy odyssey:policies/audit to pg
 -- requires: functions/audit_trail
 -- The audit trail: vendor admins read their vendor's events, superadmins read all. Nobody is
--- granted INSERT/UPDATE/DELETE: rows arrive only through SECURITY DEFINER functions (the insert
+-- granted INSERT/UPDATE/DELETE: rows arrive only through definer-rights functions (the insert
 -- policy lets those through), and the append-only trigger refuses changes even to the owner.
 BEGIN;
 

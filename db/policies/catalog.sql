@@ -3,7 +3,7 @@
 -- Products and satellites: tenant-isolated (RLS enabled and forced). Every vendor role reads;
 -- admins, operators, superadmins (break-glass, inside a vendor) and the worker write; hard deletes
 -- only by the worker (retention jobs); the analyst reads every vendor's catalog (no PII).
--- product_barcodes is written only by its trigger (SECURITY DEFINER).
+-- product_barcodes is written only by its trigger (definer-rights).
 BEGIN;
 
 GRANT SELECT ON catalog.products, catalog.product_images, catalog.product_sources, catalog.product_barcodes

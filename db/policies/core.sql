@@ -16,7 +16,7 @@ ALTER TABLE core.vendors ENABLE ROW LEVEL SECURITY;
 ALTER TABLE core.vendors FORCE ROW LEVEL SECURITY;
 CREATE POLICY vendor_self ON core.vendors FOR SELECT
     USING (id = (SELECT app.current_vendor_id()) OR (SELECT app.is_superadmin()));
--- UPDATE is granted to superadmins only; the owner (catalog_version bumps in SECURITY DEFINER
+-- UPDATE is granted to superadmins only; the owner (catalog_version bumps in definer-rights
 -- triggers) may touch the transaction's own vendor row.
 CREATE POLICY vendor_update ON core.vendors FOR UPDATE
     USING (id = (SELECT app.current_vendor_id()) OR (SELECT app.is_superadmin()))

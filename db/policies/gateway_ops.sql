@@ -2,7 +2,7 @@
 -- requires: schema/gateway_ops
 -- requires: functions/api_gateway
 -- ops.request_metrics holds per-vendor request samples: RLS enabled and forced like every table
--- with vendor data. No application role is granted anything on it; the SECURITY DEFINER functions
+-- with vendor data. No application role is granted anything on it; the definer-rights functions
 -- that ship samples (api.record_requests, across vendors) and expire them run as the owner and get
 -- exactly those two rights; reads (api.metrics_performance) see only the current vendor.
 BEGIN;

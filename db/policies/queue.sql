@@ -2,7 +2,7 @@
 -- requires: functions/queue
 -- Queue tables hold vendor data (payloads, errors): RLS enabled and forced, tenant_isolation as
 -- everywhere (for the application roles). Two more things:
---   * queue_machinery: the queue functions (SECURITY DEFINER, owned by odyssey_owner) serve every
+--   * queue_machinery: the queue functions (definer-rights, owned by odyssey_owner) serve every
 --     tenant; they run with SET odyssey.queue_scope = 'machinery', and only then does this policy
 --     open the rows to the owner. Nobody else (worker included) reads the tables directly.
 --   * vendor roles may read their own vendor's jobs and dead letters (and caps), nothing more;

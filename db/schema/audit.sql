@@ -1,6 +1,6 @@
 -- Deploy odyssey:schema/audit to pg
 -- requires: schema/core
--- The audit trail (PRD §2.3, §4.2, §8.2): append-only. Rows are written only by SECURITY DEFINER
+-- The audit trail (PRD §2.3, §4.2, §8.2): append-only. Rows are written only by definer-rights
 -- functions (audit.record and the audit triggers); UPDATE, DELETE and TRUNCATE are refused for
 -- every role, the owner included. Retention is 6 years (HIPAA).
 BEGIN;

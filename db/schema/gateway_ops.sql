@@ -4,7 +4,7 @@
 --   ops.rate_limit_counters   fixed one-minute windows per bucket (user, vendor, vendor ingest)
 --   ops.request_metrics       one row per served request (latency, status), for real percentiles
 --   ops.platform_idempotency_keys  Idempotency-Key store for platform (vendor-less) superadmin writes
--- Written and read only through SECURITY DEFINER functions in api.
+-- Written and read only through definer-rights functions in api.
 BEGIN;
 
 CREATE TABLE ops.rate_limit_counters (
