@@ -127,9 +127,8 @@ def ensure_rules(conn: psycopg.Connection) -> None:
                         (cond,)).fetchone() is None:
             conn.execute("INSERT INTO health.diet_rules (vendor_id, condition_code, policy) VALUES (NULL, %s, %s)",
                          (cond, json.dumps(policy)))
-    conn.execute("""INSERT INTO ingest.synonyms_value (domain, canonical, synonyms) VALUES
-                    ('allergen', 'milk', '{dairy,whey,casein}'), ('allergen', 'soy', '{tofu,edamame,tempeh}')
-                    ON CONFLICT (domain, canonical) DO NOTHING""")
+    # Allergen label words (dairy, whey, casein -> milk; tofu, edamame, tempeh -> soy) come from the
+    # dictionary deployed by sqitch (schema/ref_value_synonyms).
 
 
 def build_vendor(conn: psycopg.Connection, vendor: uuid.UUID, n: int, cats: list[int], batch: int = 50_000,
