@@ -7,22 +7,6 @@ BEGIN;
 
 -- (EXECUTE on the helpers that row checks and triggers call: policies/function_grants.)
 
-CREATE OR REPLACE FUNCTION app.require_vendor()
-RETURNS uuid
-LANGUAGE plpgsql STABLE
-AS $$
-DECLARE
-    v_vendor uuid := app.current_vendor_id();
-BEGIN
-    IF v_vendor IS NULL THEN
-        RAISE EXCEPTION USING ERRCODE = 'OD400',
-              MESSAGE = 'this endpoint acts inside a vendor: a superadmin must give X-Vendor-Id and X-Justification';
-    END IF;
-    RETURN v_vendor;
-END
-$$;
-COMMENT ON FUNCTION app.require_vendor() IS 'The current vendor; OD400 when the request acts outside any vendor.';
-
 CREATE OR REPLACE FUNCTION app.field_errors_of_items(p_items jsonb, p_required text[], p_allowed text[],
                                                      p_max integer)
 RETURNS jsonb
@@ -311,7 +295,7 @@ END
 $$;
 COMMENT ON FUNCTION api.delete_product(uuid, integer) IS 'DELETE /api/v1/products/{id}: soft delete (audited by trigger).';
 
-GRANT EXECUTE ON FUNCTION app.require_vendor(), app.field_errors_of_items(jsonb, text[], text[], integer),
+GRANT EXECUTE ON FUNCTION app.field_errors_of_items(jsonb, text[], text[], integer),
       app.field_errors_of_patch(jsonb, text[]), app.product_json(catalog.products) TO PUBLIC;
 GRANT EXECUTE ON FUNCTION api.list_products(text, text, bigint, text[], text[], timestamptz, text, text, integer),
       api.get_product(uuid)

@@ -52,6 +52,22 @@ AS $$
 $$;
 COMMENT ON FUNCTION app.current_app_role() IS 'The RBAC role of the current transaction, from the SQL role switched to (or the odyssey.role setting for owner sessions).';
 
+CREATE OR REPLACE FUNCTION app.require_vendor()
+RETURNS uuid
+LANGUAGE plpgsql STABLE
+AS $$
+DECLARE
+    v_vendor uuid := app.current_vendor_id();
+BEGIN
+    IF v_vendor IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = 'OD400',
+              MESSAGE = 'this endpoint acts inside a vendor: a superadmin must give X-Vendor-Id and X-Justification';
+    END IF;
+    RETURN v_vendor;
+END
+$$;
+COMMENT ON FUNCTION app.require_vendor() IS 'The current vendor; OD400 when the request acts outside any vendor.';
+
 CREATE OR REPLACE FUNCTION app.is_superadmin()
 RETURNS boolean
 LANGUAGE sql STABLE PARALLEL SAFE
@@ -89,7 +105,7 @@ END
 $$;
 COMMENT ON FUNCTION app.touch_versioned_row() IS 'BEFORE UPDATE trigger: keeps created_at, stamps updated_at, increments version (optimistic concurrency).';
 
-GRANT EXECUTE ON FUNCTION app.setting(text), app.current_vendor_id(), app.current_user_id(),
+GRANT EXECUTE ON FUNCTION app.setting(text), app.current_vendor_id(), app.require_vendor(), app.current_user_id(),
       app.current_app_role(), app.is_superadmin(), app.request_id()
    TO PUBLIC;
 

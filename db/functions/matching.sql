@@ -131,9 +131,7 @@ DECLARE
     v_items    jsonb;
     v_scanned  integer;
 BEGIN
-    IF v_vendor IS NULL THEN
-        RAISE EXCEPTION 'matching needs a tenant (odyssey.vendor_id)' USING ERRCODE = 'OD400';
-    END IF;
+    v_vendor := app.require_vendor();
     IF p_k IS NULL OR p_k < 1 OR p_k > 200 THEN
         RAISE EXCEPTION 'k must be between 1 and 200' USING ERRCODE = 'OD422',
               DETAIL = '[{"field": "k", "code": "out_of_range", "message": "k must be between 1 and 200"}]';
@@ -338,9 +336,7 @@ BEGIN
     IF coalesce(app.current_app_role(), '') NOT IN ('superadmin', 'vendor_admin', 'vendor_operator') THEN
         RAISE EXCEPTION 'matching reads health data: admin or operator role required' USING ERRCODE = 'OD403';
     END IF;
-    IF v_vendor IS NULL THEN
-        RAISE EXCEPTION 'matching needs a tenant (odyssey.vendor_id)' USING ERRCODE = 'OD400';
-    END IF;
+    v_vendor := app.require_vendor();
     IF p_k IS NULL OR p_k < 1 OR p_k > 200 THEN
         RAISE EXCEPTION 'k must be between 1 and 200' USING ERRCODE = 'OD422',
               DETAIL = '[{"field": "k", "code": "out_of_range", "message": "k must be between 1 and 200"}]';

@@ -67,9 +67,7 @@ BEGIN
     IF coalesce(app.current_app_role(), '') NOT IN ('superadmin', 'vendor_admin', 'vendor_operator', 'vendor_viewer') THEN
         RAISE EXCEPTION 'product search needs a vendor role' USING ERRCODE = 'OD403';
     END IF;
-    IF v_vendor IS NULL THEN
-        RAISE EXCEPTION 'search needs a tenant (odyssey.vendor_id)' USING ERRCODE = 'OD400';
-    END IF;
+    v_vendor := app.require_vendor();
     -- The tenant's own partition, read directly: through the RLS-protected parent the planner may
     -- not use the full-text indexes (@@ is not leakproof, so it cannot run before the policy).
     -- Isolation holds by construction: only the current tenant's partition is ever named.
@@ -217,9 +215,7 @@ BEGIN
     IF coalesce(app.current_app_role(), '') NOT IN ('superadmin', 'vendor_admin', 'vendor_operator') THEN
         RAISE EXCEPTION 'customer search is for operators' USING ERRCODE = 'OD403';
     END IF;
-    IF v_vendor IS NULL THEN
-        RAISE EXCEPTION 'search needs a tenant (odyssey.vendor_id)' USING ERRCODE = 'OD400';
-    END IF;
+    v_vendor := app.require_vendor();
     IF p_limit IS NULL OR p_limit < 1 OR p_limit > 200 THEN
         RAISE EXCEPTION 'limit must be between 1 and 200' USING ERRCODE = 'OD422',
               DETAIL = '[{"field": "limit", "code": "out_of_range", "message": "limit must be between 1 and 200"}]';

@@ -8,5 +8,4 @@ DROP FUNCTION api.list_products(text, text, bigint, text[], text[], timestamptz,
 DROP FUNCTION app.product_json(catalog.products);
 DROP FUNCTION app.field_errors_of_patch(jsonb, text[]);
 DROP FUNCTION app.field_errors_of_items(jsonb, text[], text[], integer);
-DROP FUNCTION app.require_vendor();
 COMMIT;
