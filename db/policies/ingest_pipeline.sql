@@ -1,0 +1,20 @@
+-- Deploy odyssey:policies/ingest_pipeline to pg
+-- requires: schema/ingest_pipeline
+-- requires: policies/ingestion
+-- Uploads: the gateway's writing roles create and advance their vendor's uploads; viewers may see
+-- upload progress; the worker reads them. Events: written by the worker when it finalizes a job,
+-- read by vendor admins (and the webhook fan-out, later). Both tenant-isolated.
+BEGIN;
+
+GRANT SELECT ON ingest.uploads
+   TO odyssey_superadmin, odyssey_vendor_admin, odyssey_vendor_operator, odyssey_vendor_viewer, odyssey_worker;
+GRANT INSERT, UPDATE ON ingest.uploads TO odyssey_superadmin, odyssey_vendor_admin, odyssey_vendor_operator;
+GRANT UPDATE ON ingest.uploads TO odyssey_worker;
+
+GRANT SELECT ON hooks.events TO odyssey_superadmin, odyssey_vendor_admin, odyssey_worker;
+GRANT INSERT, UPDATE ON hooks.events TO odyssey_worker;
+
+SELECT app.enable_tenant_rls(t) FROM unnest(ARRAY['ingest.uploads', 'hooks.events']::regclass[]) AS t;
+SELECT app.enable_analyst_read('ingest.uploads');
+
+COMMIT;
