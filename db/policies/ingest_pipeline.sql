@@ -3,7 +3,8 @@
 -- requires: policies/ingestion
 -- Uploads: the gateway's writing roles create and advance their vendor's uploads; viewers may see
 -- upload progress; the worker reads them. Events: written by the worker when it finalizes a job,
--- read by vendor admins (and the webhook fan-out, later). Both tenant-isolated.
+-- read by vendor admins (and the webhook fan-out, later). Both tenant-isolated. The worker may
+-- create temp tables (its COPY chunks land in one).
 BEGIN;
 
 GRANT SELECT ON ingest.uploads
@@ -15,6 +16,9 @@ GRANT SELECT ON hooks.events TO odyssey_superadmin, odyssey_vendor_admin, odysse
 GRANT INSERT, UPDATE ON hooks.events TO odyssey_worker;
 
 SELECT app.enable_tenant_rls(t) FROM unnest(ARRAY['ingest.uploads', 'hooks.events']::regclass[]) AS t;
+
+-- The ingest worker COPYs each chunk into a session temp table before mapping it into staging.
+DO $$ BEGIN EXECUTE format('GRANT TEMPORARY ON DATABASE %I TO odyssey_worker', current_database()); END $$;
 SELECT app.enable_analyst_read('ingest.uploads');
 
 COMMIT;

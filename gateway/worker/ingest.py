@@ -1,0 +1,231 @@
+"""The ingest.csv handler: streams an uploaded CSV file into staging with COPY and drives the
+job through the SQL pipeline (db/functions/ingest_jobs.sql), one committed step at a time.
+
+Python's part is bytes only: read the file from its checkpointed byte offset in chunks that end
+on a record boundary, COPY each chunk into a session temp table and let ingest.job_stage_chunk
+map it into staging and advance the checkpoint in the same transaction. A chunk that COPY
+refuses (a record with the wrong number of fields, bytes that are not in the file's encoding,
+blank lines) is split record by record with the csv module instead, and each unreadable record is
+reported as a row defect. Every rule — format, mapping, validation, merge, totals — is SQL's.
+A worker that dies leaves the job at its last checkpoint; the next one continues from there."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import logging
+import os
+from pathlib import Path
+from typing import BinaryIO
+
+import psycopg
+from psycopg import sql
+
+from ..config import REPO, setting
+from .handlers import JobContext, JobInterrupted, PermanentError, register
+
+log = logging.getLogger("odyssey.worker.ingest")
+
+SAMPLE_BYTES = 256 * 1024
+CHUNK_BYTES = int(os.environ.get("ODYSSEY_INGEST_CHUNK_BYTES", 32 * 1024 * 1024))
+MERGE_BATCH_ROWS = int(os.environ.get("ODYSSEY_INGEST_BATCH_ROWS", 100_000))
+PY_ENCODINGS = {"UTF8": "utf-8", "WIN1252": "cp1252"}
+COPY_REFUSALS = (psycopg.errors.BadCopyFileFormat, psycopg.errors.CharacterNotInRepertoire,
+                 psycopg.errors.UntranslatableCharacter, psycopg.errors.InvalidTextRepresentation)
+
+
+def upload_dir() -> Path:
+    return Path(setting("ODYSSEY_UPLOAD_DIR") or REPO / ".odyssey" / "uploads")
+
+
+def open_upload(upload: dict) -> BinaryIO:
+    """The uploaded file as a seekable binary stream."""
+    if upload["storage"] == "local":
+        path = upload_dir() / upload["object_path"]
+        try:
+            return open(path, "rb")
+        except FileNotFoundError as exc:
+            raise PermanentError(f"the uploaded file is missing from the store ({upload['object_path']})") from exc
+    if upload["storage"] == "supabase":
+        from .supabase_source import SupabaseObject
+        return SupabaseObject(upload["object_path"])
+    raise PermanentError(f"unknown storage {upload['storage']!r}")
+
+
+def record_boundary(buf: bytes | bytearray, at_eof: bool) -> int:
+    """Length of the longest prefix of buf made of whole CSV records (0 if none yet)."""
+    if at_eof:
+        return len(buf)
+    pos = buf.rfind(b"\n")
+    while pos >= 0:
+        if buf.count(b'"', 0, pos) % 2 == 0:  # the line break is outside quotes
+            return pos + 1
+        pos = buf.rfind(b"\n", 0, pos)
+    return 0
+
+
+class IngestJob:
+    def __init__(self, ctx: JobContext) -> None:
+        self.ctx = ctx
+        self.job_id = str(ctx.payload.get("job_id") or "")
+        if not self.job_id:
+            raise PermanentError("payload has no job_id")
+        self.conn = ctx.connection()
+
+    # ---- database steps: one transaction each -------------------------------------------
+    def call(self, function: str, *args: object) -> dict:
+        with self.conn.transaction():
+            row = self.conn.execute(
+                sql.SQL("select {}({})").format(sql.SQL(function), sql.SQL(", ").join(sql.Placeholder() * len(args))),
+                args).fetchone()
+        return row[0] if row else None
+
+    def set_tenant(self, vendor_id: str, user_id: str | None) -> None:
+        # Session-wide on this handler thread's own connection, reset for every job.
+        self.conn.execute("select set_config('odyssey.vendor_id', %s, false), set_config('odyssey.user_id', %s, false)",
+                          (vendor_id, user_id or ""))
+        self.conn.commit()
+
+    def fail(self, code: str, message: str) -> None:
+        self.call("ingest.job_fail", self.job_id, code, message)
+
+    # ---- the job ------------------------------------------------------------------------
+    def run(self) -> None:
+        if not self.ctx.vendor_id:
+            raise PermanentError("an ingest job needs a vendor")
+        self.set_tenant(self.ctx.vendor_id, None)
+        try:
+            state = self.call("ingest.job_begin", self.job_id)
+        except psycopg.Error as exc:
+            if exc.sqlstate == "OD404":
+                raise PermanentError(str(exc)) from exc
+            raise
+        if state["finished"]:
+            return
+        self.set_tenant(self.ctx.vendor_id, state.get("created_by"))
+        try:
+            self.steps(state)
+        except PermanentError as exc:
+            self.fail(getattr(exc, "code", "unreadable_file"), str(exc))
+            raise
+        except psycopg.Error as exc:
+            if exc.sqlstate == "OD409" and exc.diag.message_hint == "canceled":
+                raise JobInterrupted() from exc
+            if exc.sqlstate == "OD422":
+                self.fail(exc.diag.message_hint or "invalid_file", exc.diag.message_primary or str(exc))
+                raise PermanentError(exc.diag.message_primary or str(exc)) from exc
+            self.fail_if_last_attempt(exc)
+            raise
+        except JobInterrupted:
+            raise
+        except Exception as exc:
+            self.fail_if_last_attempt(exc)
+            raise
+
+    def fail_if_last_attempt(self, exc: Exception) -> None:
+        if self.ctx.attempts >= self.ctx.max_attempts:
+            self.conn.rollback()
+            self.fail("internal_error", f"gave up after {self.ctx.attempts} attempts: {exc}")
+
+    def steps(self, state: dict) -> None:
+        phase = state["phase"]
+        if phase == "copying":
+            with open_upload(state["upload"]) as source:
+                checkpoint = state["checkpoint"]
+                if "plan" not in checkpoint:
+                    sample = source.read(SAMPLE_BYTES)
+                    checkpoint = self.call("ingest.job_plan", self.job_id, sample)
+                self.copy(source, checkpoint)
+            self.ctx.check()
+            self.call("ingest.job_validate", self.job_id)
+            phase = "merging"
+        if phase == "merging":
+            while True:
+                self.ctx.check()
+                step = self.call("ingest.job_merge_next", self.job_id, MERGE_BATCH_ROWS)
+                if step["done"]:
+                    break
+            phase = "analyzing"
+        if phase == "analyzing":
+            self.ctx.check()
+            self.call("ingest.job_analyze", self.job_id)
+            self.call("ingest.job_finalize", self.job_id)
+
+    # ---- copy phase ---------------------------------------------------------------------
+    def copy(self, source: BinaryIO, checkpoint: dict) -> None:
+        fmt = checkpoint["format"]
+        ncols = int(fmt["columns"])
+        resume = self.call("ingest.job_copy_resume", self.job_id)
+        offset = int(resume["offset"])
+        self.conn.execute("drop table if exists pg_temp.ingest_raw")
+        self.conn.execute(sql.SQL("create temp table ingest_raw (n bigint generated by default as identity, {})").format(
+            sql.SQL(", ").join(sql.SQL("{} text").format(sql.Identifier(f"c{i}")) for i in range(1, ncols + 1))))
+        self.conn.commit()
+        copy_sql = sql.SQL("copy pg_temp.ingest_raw ({}) from stdin with (format csv, delimiter {}, encoding {})").format(
+            sql.SQL(", ").join(sql.Identifier(f"c{i}") for i in range(1, ncols + 1)),
+            sql.Literal(fmt["delimiter"]), sql.Literal(fmt["encoding"]))
+        source.seek(offset)
+        buf = bytearray()
+        at_eof = False
+        while True:
+            self.ctx.check()
+            if not at_eof:
+                data = source.read(CHUNK_BYTES)
+                if data:
+                    buf += data
+                else:
+                    at_eof = True
+            cut = record_boundary(buf, at_eof)
+            if cut == 0:
+                if at_eof:
+                    break
+                continue  # one record longer than a chunk: read on
+            chunk = bytes(buf[:cut])
+            del buf[:cut]
+            self.stage(chunk, copy_sql, fmt, ncols)
+            if at_eof and not buf:
+                break
+
+    def stage(self, chunk: bytes, copy_sql: sql.Composed, fmt: dict, ncols: int) -> None:
+        with self.conn.transaction():
+            try:
+                with self.conn.transaction():  # savepoint: a refused COPY leaves nothing behind
+                    with self.conn.cursor().copy(copy_sql) as cp:
+                        cp.write(chunk)
+                records = None
+                defects: list[tuple[int, str, str, list[str]]] = []
+            except COPY_REFUSALS:
+                records, defects = self.stage_record_by_record(chunk, fmt, ncols)
+            base = self.conn.execute("select (checkpoint #>> '{copy,rows}')::bigint from ingest.ingestion_jobs where id = %s",
+                                     (self.job_id,)).fetchone()[0]
+            self.conn.execute("select ingest.job_stage_chunk(%s, %s, %s)", (self.job_id, len(chunk), records))
+            for n, code, message, cells in defects:
+                self.conn.execute("select ingest.job_row_defect(%s, %s, %s, %s, %s)",
+                                  (self.job_id, base + n, code, message, json.dumps({"fields": cells})))
+
+    def stage_record_by_record(self, chunk: bytes, fmt: dict, ncols: int) -> tuple[int, list]:
+        """COPY refused the chunk: split it with the csv module, COPY the well-formed records and
+        return the unreadable ones as defects (record number within the chunk, code, message, cells)."""
+        text = chunk.decode(PY_ENCODINGS[fmt["encoding"]], errors="surrogateescape")
+        defects: list[tuple[int, str, str, list[str]]] = []
+        n = 0
+        with self.conn.cursor().copy(sql.SQL("copy pg_temp.ingest_raw (n, {}) from stdin").format(
+                sql.SQL(", ").join(sql.Identifier(f"c{i}") for i in range(1, ncols + 1)))) as cp:
+            for cells in csv.reader(io.StringIO(text, newline=""), delimiter=fmt["delimiter"]):
+                if not cells or all(not c.strip() for c in cells):
+                    continue  # blank line: not a record
+                n += 1
+                if any("\udc80" <= ch <= "\udcff" for c in cells for ch in c):
+                    defects.append((n, "bad_encoding", f"the record is not valid {fmt['encoding']} text",
+                                    [c.encode("utf-8", "surrogateescape").decode("latin-1") for c in cells]))
+                elif len(cells) != ncols:
+                    defects.append((n, "wrong_field_count", f"the record has {len(cells)} fields, the header {ncols}", cells))
+                else:
+                    cp.write_row([n, *[c if c != "" else None for c in cells]])
+        return n, defects
+
+
+@register("ingest.csv")
+def ingest_csv(ctx: JobContext) -> None:
+    """CSV ingestion of one ingestion job: payload {"job_id": uuid}."""
+    IngestJob(ctx).run()
