@@ -56,6 +56,7 @@ DECLARE
     v_inserted  bigint := 0;
     v_updated   bigint := 0;
     v_fallback  boolean := false;
+    v_bad       bigint[];
     r           record;
 BEGIN
     DROP TABLE IF EXISTS pg_temp.ingest_typed;
@@ -113,15 +114,17 @@ BEGIN
              NULL) AS errs
       FROM t;
     GET DIAGNOSTICS v_rows = ROW_COUNT;
+    ANALYZE pg_temp.ingest_typed;  -- a fresh temp table has no statistics: plans below need them
 
+    SELECT coalesce(array_agg(t.row_no), '{}') INTO v_bad FROM pg_temp.ingest_typed t WHERE cardinality(t.errs) > 0;
+    v_rejected := cardinality(v_bad);
     INSERT INTO ingest.ingestion_job_errors (vendor_id, job_id, row_no, field, code, message, raw)
     SELECT p_vendor_id, p_job_id, t.row_no, split_part(e, ':', 1), split_part(e, ':', 2),
            ingest.row_error_message(split_part(e, ':', 1), split_part(e, ':', 2)), ingest.staged_raw(to_jsonb(st))
-      FROM pg_temp.ingest_typed t
-      JOIN ingest.stg_customers st ON st.vendor_id = p_vendor_id AND st.job_id = p_job_id AND st.row_no = t.row_no,
+      FROM ingest.stg_customers st
+      JOIN pg_temp.ingest_typed t ON t.row_no = st.row_no,
            unnest(t.errs) AS e
-     WHERE cardinality(t.errs) > 0;
-    SELECT count(*) INTO v_rejected FROM pg_temp.ingest_typed t WHERE cardinality(t.errs) > 0;
+     WHERE st.vendor_id = p_vendor_id AND st.job_id = p_job_id AND st.row_no = ANY (v_bad);
 
     BEGIN
         SELECT * INTO v_inserted, v_updated FROM ingest.upsert_typed_customers(p_vendor_id, NULL);

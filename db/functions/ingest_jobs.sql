@@ -237,58 +237,56 @@ DECLARE
     v_job   ingest.ingestion_jobs := ingest.job_for_update(p_job_id);
     v_dups  bigint;
     v_bar   bigint := 0;
+    v_rows_dup bigint[];
 BEGIN
     IF v_job.phase <> 'copying' THEN
         RETURN jsonb_build_object('phase', v_job.phase);
     END IF;
     v_job.checkpoint := ingest.job_enter_phase(v_job.checkpoint, 'validating');
-    -- The first row of an external_id wins; later ones are reported and leave staging.
+    -- The first row of an external_id wins; later ones are reported and leave staging (by row
+    -- number arrays: staging has no useful statistics mid-job, so no joins against it).
     IF v_job.mode = 'products' THEN
-        WITH d AS (
-            SELECT s.row_no, row_number() OVER (PARTITION BY btrim(s.external_id) ORDER BY s.row_no) AS rn
-              FROM ingest.stg_products s
-             WHERE s.vendor_id = v_job.vendor_id AND s.job_id = p_job_id AND nullif(btrim(s.external_id), '') IS NOT NULL
-        ), del AS (
-            DELETE FROM ingest.stg_products s USING d
-             WHERE s.vendor_id = v_job.vendor_id AND s.job_id = p_job_id AND s.row_no = d.row_no AND d.rn > 1
-            RETURNING s.*
-        )
+        SELECT coalesce(array_agg(d.row_no), '{}') INTO v_rows_dup
+          FROM (SELECT s.row_no, row_number() OVER (PARTITION BY btrim(s.external_id) ORDER BY s.row_no) AS rn
+                  FROM ingest.stg_products s
+                 WHERE s.vendor_id = v_job.vendor_id AND s.job_id = p_job_id AND nullif(btrim(s.external_id), '') IS NOT NULL) AS d
+         WHERE d.rn > 1;
         INSERT INTO ingest.ingestion_job_errors (vendor_id, job_id, row_no, field, code, message, raw)
-        SELECT v_job.vendor_id, p_job_id, del.row_no, 'external_id', 'duplicate_in_file',
-               ingest.row_error_message('external_id', 'duplicate_in_file'), ingest.staged_raw(to_jsonb(del))
-          FROM del;
-        GET DIAGNOSTICS v_dups = ROW_COUNT;
+        SELECT v_job.vendor_id, p_job_id, s.row_no, 'external_id', 'duplicate_in_file',
+               ingest.row_error_message('external_id', 'duplicate_in_file'), ingest.staged_raw(to_jsonb(s))
+          FROM ingest.stg_products s
+         WHERE s.vendor_id = v_job.vendor_id AND s.job_id = p_job_id AND s.row_no = ANY (v_rows_dup);
+        DELETE FROM ingest.stg_products s
+         WHERE s.vendor_id = v_job.vendor_id AND s.job_id = p_job_id AND s.row_no = ANY (v_rows_dup);
+        v_dups := cardinality(v_rows_dup);
         -- A barcode given to two different products of the file: the first keeps it.
-        WITH d AS (
-            SELECT s.row_no, row_number() OVER (PARTITION BY regexp_replace(s.barcode, '[\s-]', '', 'g') ORDER BY s.row_no) AS rn
-              FROM ingest.stg_products s
-             WHERE s.vendor_id = v_job.vendor_id AND s.job_id = p_job_id
-               AND nullif(regexp_replace(s.barcode, '[\s-]', '', 'g'), '') IS NOT NULL
-        ), del AS (
-            DELETE FROM ingest.stg_products s USING d
-             WHERE s.vendor_id = v_job.vendor_id AND s.job_id = p_job_id AND s.row_no = d.row_no AND d.rn > 1
-            RETURNING s.*
-        )
+        SELECT coalesce(array_agg(d.row_no), '{}') INTO v_rows_dup
+          FROM (SELECT s.row_no, row_number() OVER (PARTITION BY regexp_replace(s.barcode, '[\s-]', '', 'g') ORDER BY s.row_no) AS rn
+                  FROM ingest.stg_products s
+                 WHERE s.vendor_id = v_job.vendor_id AND s.job_id = p_job_id AND nullif(regexp_replace(s.barcode, '[\s-]', '', 'g'), '') IS NOT NULL) AS d
+         WHERE d.rn > 1;
         INSERT INTO ingest.ingestion_job_errors (vendor_id, job_id, row_no, field, code, message, raw)
-        SELECT v_job.vendor_id, p_job_id, del.row_no, 'barcode', 'duplicate_in_file',
-               ingest.row_error_message('barcode', 'duplicate_in_file'), ingest.staged_raw(to_jsonb(del))
-          FROM del;
-        GET DIAGNOSTICS v_bar = ROW_COUNT;
+        SELECT v_job.vendor_id, p_job_id, s.row_no, 'barcode', 'duplicate_in_file',
+               ingest.row_error_message('barcode', 'duplicate_in_file'), ingest.staged_raw(to_jsonb(s))
+          FROM ingest.stg_products s
+         WHERE s.vendor_id = v_job.vendor_id AND s.job_id = p_job_id AND s.row_no = ANY (v_rows_dup);
+        DELETE FROM ingest.stg_products s
+         WHERE s.vendor_id = v_job.vendor_id AND s.job_id = p_job_id AND s.row_no = ANY (v_rows_dup);
+        v_bar := cardinality(v_rows_dup);
     ELSE
-        WITH d AS (
-            SELECT s.row_no, row_number() OVER (PARTITION BY btrim(s.external_id) ORDER BY s.row_no) AS rn
-              FROM ingest.stg_customers s
-             WHERE s.vendor_id = v_job.vendor_id AND s.job_id = p_job_id AND nullif(btrim(s.external_id), '') IS NOT NULL
-        ), del AS (
-            DELETE FROM ingest.stg_customers s USING d
-             WHERE s.vendor_id = v_job.vendor_id AND s.job_id = p_job_id AND s.row_no = d.row_no AND d.rn > 1
-            RETURNING s.*
-        )
+        SELECT coalesce(array_agg(d.row_no), '{}') INTO v_rows_dup
+          FROM (SELECT s.row_no, row_number() OVER (PARTITION BY btrim(s.external_id) ORDER BY s.row_no) AS rn
+                  FROM ingest.stg_customers s
+                 WHERE s.vendor_id = v_job.vendor_id AND s.job_id = p_job_id AND nullif(btrim(s.external_id), '') IS NOT NULL) AS d
+         WHERE d.rn > 1;
         INSERT INTO ingest.ingestion_job_errors (vendor_id, job_id, row_no, field, code, message, raw)
-        SELECT v_job.vendor_id, p_job_id, del.row_no, 'external_id', 'duplicate_in_file',
-               ingest.row_error_message('external_id', 'duplicate_in_file'), ingest.staged_raw(to_jsonb(del))
-          FROM del;
-        GET DIAGNOSTICS v_dups = ROW_COUNT;
+        SELECT v_job.vendor_id, p_job_id, s.row_no, 'external_id', 'duplicate_in_file',
+               ingest.row_error_message('external_id', 'duplicate_in_file'), ingest.staged_raw(to_jsonb(s))
+          FROM ingest.stg_customers s
+         WHERE s.vendor_id = v_job.vendor_id AND s.job_id = p_job_id AND s.row_no = ANY (v_rows_dup);
+        DELETE FROM ingest.stg_customers s
+         WHERE s.vendor_id = v_job.vendor_id AND s.job_id = p_job_id AND s.row_no = ANY (v_rows_dup);
+        v_dups := cardinality(v_rows_dup);
     END IF;
     UPDATE ingest.ingestion_jobs j
        SET phase = 'merging', progress_pct = ingest.job_progress('merging', 0),

@@ -73,6 +73,7 @@ DECLARE
     v_inserted  bigint := 0;
     v_updated   bigint := 0;
     v_fallback  boolean := false;
+    v_bad       bigint[];
     r           record;
 BEGIN
     -- 1. Typed batch. Lists and codes are normalized once per distinct value of the batch.
@@ -165,6 +166,7 @@ BEGIN
              NULL) AS errs
       FROM n;
     GET DIAGNOSTICS v_rows = ROW_COUNT;
+    ANALYZE pg_temp.ingest_typed;  -- a fresh temp table has no statistics: plans below need them
 
     -- A barcode that already belongs to another of the vendor's products.
     UPDATE pg_temp.ingest_typed t SET errs = t.errs || 'barcode:duplicate_barcode'::text
@@ -174,15 +176,15 @@ BEGIN
        AND b.product_id <> catalog.product_id(p_vendor_id, t.external_id);
 
     -- 2. Every bad row reported, field by field.
+    SELECT coalesce(array_agg(t.row_no), '{}') INTO v_bad FROM pg_temp.ingest_typed t WHERE cardinality(t.errs) > 0;
+    v_rejected := cardinality(v_bad);
     INSERT INTO ingest.ingestion_job_errors (vendor_id, job_id, row_no, field, code, message, raw)
     SELECT p_vendor_id, p_job_id, t.row_no, split_part(e, ':', 1), split_part(e, ':', 2),
-           ingest.row_error_message(split_part(e, ':', 1), split_part(e, ':', 2)),
-           ingest.staged_raw(to_jsonb(st))
-      FROM pg_temp.ingest_typed t
-      JOIN ingest.stg_products st ON st.vendor_id = p_vendor_id AND st.job_id = p_job_id AND st.row_no = t.row_no,
+           ingest.row_error_message(split_part(e, ':', 1), split_part(e, ':', 2)), ingest.staged_raw(to_jsonb(st))
+      FROM ingest.stg_products st
+      JOIN pg_temp.ingest_typed t ON t.row_no = st.row_no,
            unnest(t.errs) AS e
-     WHERE cardinality(t.errs) > 0;
-    SELECT count(*) INTO v_rejected FROM pg_temp.ingest_typed t WHERE cardinality(t.errs) > 0;
+     WHERE st.vendor_id = p_vendor_id AND st.job_id = p_job_id AND st.row_no = ANY (v_bad);
 
     -- 3. The good rows upserted in one statement; should the database still refuse one (a
     --    constraint no check above anticipates), the batch is redone row by row so that only

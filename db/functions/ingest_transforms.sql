@@ -12,12 +12,13 @@ RETURNS numeric
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 AS $$
     -- "12", "12.5", "12,5" (decimal comma), "1,234.5" (thousands separators), "+3", ".5"; else NULL.
+    -- One expression without FROM, so that the planner inlines it (it runs for every cell).
     SELECT CASE
-        WHEN t ~ '^[+-]?([0-9]+([.,][0-9]+)?|[.,][0-9]+)$' THEN replace(t, ',', '.')::numeric
-        WHEN t ~ '^[+-]?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?$' THEN replace(t, ',', '')::numeric
-        WHEN t ~ '^[+-]?[0-9]{1,3}(\.[0-9]{3})+,[0-9]+$' THEN replace(replace(t, '.', ''), ',', '.')::numeric
+        WHEN p_text ~ '^\s*[+-]?[0-9]+(\.[0-9]+)?\s*$' THEN p_text::numeric
+        WHEN p_text ~ '^\s*[+-]?([0-9]+,[0-9]+|[.,][0-9]+)\s*$' THEN replace(btrim(p_text), ',', '.')::numeric
+        WHEN p_text ~ '^\s*[+-]?[0-9]{1,3}(,[0-9]{3})+(\.[0-9]+)?\s*$' THEN replace(p_text, ',', '')::numeric
+        WHEN p_text ~ '^\s*[+-]?[0-9]{1,3}(\.[0-9]{3})+,[0-9]+\s*$' THEN replace(replace(p_text, '.', ''), ',', '.')::numeric
     END
-      FROM (SELECT btrim(p_text, E' \t\u00a0') AS t) AS x
 $$;
 COMMENT ON FUNCTION ingest.try_numeric(text) IS
   'A cell as a number ("12,5" and "1,234.5" understood), NULL when it is not one.';
