@@ -63,7 +63,7 @@ DECLARE
     v_job     uuid := pg_catalog.gen_random_uuid();
     v_path    text := v_vendor::text || '/' || v_job::text;
     v_expires timestamptz := pg_catalog.now() + interval '24 hours';
-    v_meta    jsonb := coalesce(p_metadata, '{}');
+    v_meta    jsonb := CASE WHEN p_metadata IS NULL OR p_metadata = 'null' THEN '{}' ELSE p_metadata END;
     v_errors  jsonb := '[]';
 BEGIN
     IF p_mode IS NULL OR p_mode NOT IN ('products', 'customers') THEN

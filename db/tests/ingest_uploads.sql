@@ -3,7 +3,7 @@
 -- termination (cancels the job and its worker job), expiry, jobs with phase / upload progress /
 -- error_url; another vendor gets OD404 from every function; a viewer reads but never writes.
 BEGIN;
-SELECT plan(53);
+SELECT plan(54);
 
 DO $$
 BEGIN
@@ -47,6 +47,9 @@ SELECT is(pg_temp.problem_fields($$ SELECT api.ingest_csv_create('products', NUL
           'the size is required');
 SELECT lives_ok($$ INSERT INTO ids SELECT 'max', NULL, api.ingest_csv_create('customers', 10737418240, NULL, NULL) $$,
                 'exactly 10 GiB is accepted');
+INSERT INTO ids SELECT 'nullmeta', (b ->> 'job_id')::uuid, b FROM api.ingest_csv_create('products', 1, NULL, 'null') b;
+SELECT is((SELECT u.metadata FROM ingest.uploads u JOIN ids ON ids.id = u.job_id WHERE ids.name = 'nullmeta'), '{}'::jsonb,
+          'JSON null metadata (a body without "metadata") is no metadata');
 INSERT INTO ids SELECT 'one', (b ->> 'job_id')::uuid, b
   FROM api.ingest_csv_create('products', 100, 'catalog.csv', '{"source": "erp"}') b;
 SELECT is((SELECT body - 'job_id' - 'upload' FROM ids WHERE name = 'one'),
