@@ -10,7 +10,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Awaitable, Callable
 
 import psycopg
 from psycopg.types.json import Jsonb
@@ -56,6 +56,10 @@ class Settings:
                    pool_min=int(setting("ODYSSEY_POOL_MIN", "1") or 1),
                    pool_max=int(setting("ODYSSEY_POOL_MAX", "10") or 10),
                    replica_timeout=float(setting("ODYSSEY_REPLICA_TIMEOUT", "1.0") or 1.0))
+
+
+# A custom request handler: (gateway, request, endpoint, request id, log record, response headers) -> response.
+Serve = Callable[["Gateway", Request, Endpoint, str, dict, dict], Awaitable[Response]]
 
 
 class _NotReplayed(Exception):
@@ -109,6 +113,25 @@ def _parse_value(arg: Arg, raw: str, where: str) -> Any:
                       errors=[{"field": arg.key, "code": "invalid", "message": f"expected {arg.type}"}]) from None
 
 
+def _body_value(arg: Arg, value: Any) -> Any:
+    """A scalar member of the JSON body as the SQL parameter type; Problem 422 when of another JSON type."""
+    if value is None:
+        return None
+    if arg.type == "jsonb":
+        return Jsonb(value)
+    expected = {"text": (str,), "bool": (bool,), "int": (int,), "bigint": (int,)}.get(arg.type, (str,))
+    if not isinstance(value, expected) or (arg.type in ("int", "bigint") and isinstance(value, bool)):
+        raise Problem(422, f"invalid value for {arg.key}",
+                      errors=[{"field": arg.key, "code": "type", "message": f"expected {'integer' if arg.type in ('int', 'bigint') else arg.type}"}])
+    if arg.type in ("int", "bigint") and not -2**63 <= value < 2**63:
+        raise Problem(422, f"invalid value for {arg.key}",
+                      errors=[{"field": arg.key, "code": "out_of_range", "message": "out of range"}])
+    if isinstance(value, str) and "\x00" in value:
+        raise Problem(400, f"invalid value for {arg.key}",
+                      errors=[{"field": arg.key, "code": "invalid", "message": "NUL characters are not allowed"}])
+    return value
+
+
 def _list_param(values: list[str], key: str = "") -> list[str]:
     items = [v.strip() for raw in values for v in raw.split(",")]
     if any("\x00" in v for v in items):
@@ -157,7 +180,10 @@ class Gateway:
         await self.auth.close()
 
     # ---- one request --------------------------------------------------------------------------
-    async def handle(self, request: Request, ep: Endpoint) -> Response:
+    async def handle(self, request: Request, ep: Endpoint, serve: Serve | None = None) -> Response:
+        """One request, logged and measured; errors become problem+json. `serve` answers requests the
+        generic one-function path cannot (TUS uploads, gateway/tus.py): it gets the same request id,
+        log record and response headers, and admits the caller with `admit`."""
         started = time.perf_counter()
         supplied = request.headers.get("x-request-id", "")
         req_id = supplied if REQ_ID_RE.match(supplied) else uuid.uuid4().hex
@@ -166,8 +192,11 @@ class Gateway:
         headers: dict[str, str] = {"X-Request-Id": req_id}
         outcome: Outcome | None = None
         try:
-            outcome = await self._serve(request, ep, req_id, log, headers)
-            response = self._respond(ep, outcome, headers)
+            if serve is None:
+                outcome = await self._serve(request, ep, req_id, log, headers)
+                response = self._respond(ep, outcome, headers)
+            else:
+                response = await serve(self, request, ep, req_id, log, headers)
         except Problem as p:
             response = problem_response(p.status, p.detail, instance=request.url.path, errors=p.errors,
                                         headers={**headers, **p.headers}, request_id=req_id, code=p.code)
@@ -230,7 +259,9 @@ class Gateway:
         return problem_response(status, detail, instance=request.url.path, errors=errors, headers=headers,
                                 request_id=req_id)
 
-    async def _serve(self, request: Request, ep: Endpoint, req_id: str, log: dict, headers: dict) -> Outcome:
+    async def admit(self, request: Request, ep: Endpoint, req_id: str, log: dict, headers: dict) -> tuple:
+        """Verifies the bearer token, reads X-Vendor-Id / X-Justification and counts the request
+        against the rate limits. Returns the principal that every request transaction resolves."""
         user = await self.auth.authenticate(request.headers.get("authorization"))
         log["user_id"] = user
         vendor_header = request.headers.get("x-vendor-id")
@@ -248,22 +279,39 @@ class Gateway:
         client_ip = request.client.host if request.client else None
         log["vendor_id"], log["role"] = await self._rate_limit(user, vendor, ep, headers,
                                                                (req_id, client_ip, request.headers.get("user-agent")))
+        return (user, vendor, justification, req_id, client_ip, request.headers.get("user-agent"))
 
-        call_sql, params, payload = await self._call(request, ep)
-        idem = None
-        if ep.writes:
-            key = request.headers.get("idempotency-key")
-            if key is None and ep.method == "POST":
-                raise Problem(400, "Idempotency-Key is required on this POST", code="idempotency-key-required",
-                              errors=[{"field": "Idempotency-Key", "code": "required", "message": "send a unique key per write"}])
-            if key is not None:
-                fingerprint = hashlib.sha256(json.dumps(
-                    [ep.method, request.url.path, sorted(request.query_params.multi_items()), payload],
-                    sort_keys=True, separators=(",", ":"), default=str).encode()).hexdigest()
-                idem = (key, ep.method, request.url.path, fingerprint)
+    @staticmethod
+    def idempotency(request: Request, ep: Endpoint, payload: Any) -> tuple | None:
+        """(key, method, path, fingerprint) of a write carrying Idempotency-Key; required on POST."""
+        if not ep.writes:
+            return None
+        key = request.headers.get("idempotency-key")
+        if key is None and ep.method == "POST":
+            raise Problem(400, "Idempotency-Key is required on this POST", code="idempotency-key-required",
+                          errors=[{"field": "Idempotency-Key", "code": "required", "message": "send a unique key per write"}])
+        if key is None:
+            return None
+        fingerprint = hashlib.sha256(json.dumps(
+            [ep.method, request.url.path, sorted(request.query_params.multi_items()), payload],
+            sort_keys=True, separators=(",", ":"), default=str).encode()).hexdigest()
+        return (key, ep.method, request.url.path, fingerprint)
 
-        principal = (user, vendor, justification, req_id, request.client.host if request.client else None,
-                     request.headers.get("user-agent"))
+    async def call_primary(self, ep: Endpoint, principal: tuple, function: str, args: list[tuple[str, Any, str]],
+                           log: dict, idem: tuple | None = None) -> Outcome:
+        """One request transaction on the primary calling `function` with (p_name, value, type) args."""
+        call_sql = f"SELECT {function}({', '.join(f'{p} => %s::{t}' for p, _, t in args)})::text"
+        outcome = await self._transaction(self.primary, ep, principal, call_sql, [v for _, v, _ in args], idem, None,
+                                          replica=False)
+        log["vendor_id"], log["role"] = outcome.vendor_id, outcome.app_role
+        return outcome
+
+    async def _serve(self, request: Request, ep: Endpoint, req_id: str, log: dict, headers: dict,
+                     extra: tuple[tuple[str, Any, str], ...] = ()) -> Outcome:
+        principal = await self.admit(request, ep, req_id, log, headers)
+        justification = principal[2]
+        call_sql, params, payload = await self._call(request, ep, extra)
+        idem = self.idempotency(request, ep, payload)
         token = request.headers.get("x-odyssey-wal-lsn")
         if token is not None and not LSN_RE.match(token):
             raise Problem(400, "X-Odyssey-Wal-Lsn must be a WAL position such as 0/3BD0000")
@@ -302,10 +350,12 @@ class Gateway:
                           headers={"Retry-After": str(state["reset"])}, code="rate-limited")
         return state.get("vendor_id"), state.get("app_role")
 
-    async def _call(self, request: Request, ep: Endpoint) -> tuple[str, list[Any], Any]:
-        """SQL text and parameters of the endpoint's one api function call, and the parsed body."""
+    async def _call(self, request: Request, ep: Endpoint,
+                    extra: tuple[tuple[str, Any, str], ...] = ()) -> tuple[str, list[Any], Any]:
+        """SQL text and parameters of the endpoint's one api function call (plus `extra` (p_name,
+        value, type) arguments the gateway supplies), and the parsed body."""
         payload: Any = None
-        if any(a.source in ("body", "body_key") for a in ep.args):
+        if any(a.source in ("body", "body_key", "body_value") for a in ep.args):
             ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
             if ctype != "application/json" and not ctype.endswith("+json"):
                 raise Problem(415, "the body must be application/json")
@@ -327,9 +377,11 @@ class Gateway:
                 value = _parse_value(arg, request.path_params[arg.key], "path")
             elif arg.source == "query":
                 values = request.query_params.getlist(arg.key)
-                if not values:
+                if not values and arg.required:
+                    value = None  # the function reports it with the other field errors
+                elif not values:
                     continue
-                if arg.type == "text[]":
+                elif arg.type == "text[]":
                     value = _list_param(values, arg.key)
                 else:
                     value = _parse_value(arg, values[-1], "query")
@@ -344,6 +396,8 @@ class Gateway:
                 value = Jsonb(payload)
             elif arg.source == "body_key":
                 value = Jsonb(payload.get(arg.key) if isinstance(payload, dict) else None)
+            elif arg.source == "body_value":
+                value = _body_value(arg, payload.get(arg.key) if isinstance(payload, dict) else None)
             elif arg.source == "if_match":
                 value = _if_match(request.headers.get("if-match"))
                 if value is None:
@@ -351,6 +405,9 @@ class Gateway:
             else:
                 value = arg.value
             parts.append(f"{arg.param} => %s::{arg.type}")
+            params.append(value)
+        for param, value, type_ in extra:
+            parts.append(f"{param} => %s::{type_}")
             params.append(value)
         return f"SELECT {ep.function}({', '.join(parts)})::text", params, payload
 
@@ -477,6 +534,7 @@ def _problem_handler(request: Request, exc: Exception) -> Response:
 def create_app() -> Starlette:
     setup_logging()
     from .openapi import build_openapi
+    from .tus import HANDLERS, tus_routes
 
     gateway = Gateway(Settings.from_env(), Authenticator(AuthConfig.from_env()))
     spec = build_openapi()
@@ -488,7 +546,8 @@ def create_app() -> Starlette:
     def make_endpoint(methods: dict[str, Endpoint]):
         async def endpoint(request: Request) -> Response:
             method = "GET" if request.method == "HEAD" else request.method
-            return await gateway.handle(request, methods[method])
+            ep = methods[method]
+            return await gateway.handle(request, ep, HANDLERS[ep.handler] if ep.handler else None)
         return endpoint
 
     async def openapi(request: Request) -> Response:
@@ -498,6 +557,7 @@ def create_app() -> Starlette:
               Route("/metrics", gateway.prometheus, methods=["GET"]),
               Route("/openapi.json", openapi, methods=["GET"])]
     routes += [Route(path, make_endpoint(methods), methods=list(methods)) for path, methods in by_path.items()]
+    routes += tus_routes(gateway)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette):

@@ -41,3 +41,18 @@ def require(name: str) -> str:
     if not value:
         raise SystemExit(f"{name} is not set (run scripts/cluster up, or export it)")
     return value
+
+
+def upload_dir() -> Path:
+    """Where the gateway's TUS endpoint stores uploads (<dir>/<vendor>/<job>) and the worker reads
+    them: ODYSSEY_UPLOAD_DIR, default <repo>/.odyssey/uploads."""
+    return Path(setting("ODYSSEY_UPLOAD_DIR") or REPO / ".odyssey" / "uploads")
+
+
+def supabase_storage() -> tuple[str, str, str] | None:
+    """(url, service key, bucket) when Supabase Storage receives the uploads (ODYSSEY_SUPABASE_URL,
+    ODYSSEY_SUPABASE_SERVICE_KEY, ODYSSEY_SUPABASE_BUCKET default 'ingest'), else None."""
+    url, key = setting("ODYSSEY_SUPABASE_URL"), setting("ODYSSEY_SUPABASE_SERVICE_KEY")
+    if not url or not key:
+        return None
+    return url.rstrip("/"), key, setting("ODYSSEY_SUPABASE_BUCKET") or "ingest"

@@ -14,6 +14,8 @@ def _n(type_: str, **kw: Any) -> S:
     return {"type": [type_, "null"], **kw}
 
 
+MAX_UPLOAD = 10737418240
+PHASES = ("awaiting_upload", "queued", "copying", "validating", "merging", "analyzing", "done")
 UUID = {"type": "string", "format": "uuid"}
 TS = {"type": "string", "format": "date-time"}
 TEXTS = {"type": "array", "items": {"type": "string"}}
@@ -128,10 +130,42 @@ SCHEMAS: S = {
     "Matches": _obj({"customer_id": UUID, "items": {"type": "array", "items": {"type": "object"}}}),
     "Job": _obj({"id": UUID, "vendor_id": UUID, "mode": {"enum": ["products", "customers", "api_sync"]},
                  "status": {"enum": ["queued", "running", "failed", "completed", "canceled"]},
-                 "progress_pct": {"type": "number"}, "totals": {"type": "object"}, "error_url": _n("string"),
+                 "phase": {"enum": list(PHASES)},
+                 "progress_pct": {"type": "number"}, "totals": {"type": "object"},
+                 "error_url": _n("string", description="/api/v1/jobs/{id}/errors.csv when the job has row errors"),
+                 "upload": {"type": ["object", "null"], "description": "upload progress (null for jobs without an upload)",
+                            "properties": {"offset": {"type": "integer"}, "length": {"type": "integer"},
+                                           "storage": {"enum": ["local", "supabase"]}, "expires_at": TS,
+                                           "completed_at": _n("string"), "terminated_at": _n("string")}},
+                 "queue_job_id": _n("integer"), "checkpoint": {"type": "object"},
                  "started_at": {"type": ["string", "null"]}, "finished_at": {"type": ["string", "null"]},
                  "attempt": {"type": "integer"}, "params": {"type": "object"}, "created_at": TS, "updated_at": TS},
                 ["id", "status"]),
+    "IngestCsvInput": _obj({"size": {"type": "integer", "minimum": 1, "maximum": MAX_UPLOAD, "description": "the file's size in bytes"},
+                            "filename": {"type": "string", "maxLength": 255},
+                            "metadata": {"type": "object", "description": "kept with the upload (at most 8 KiB of JSON)"}},
+                           ["size"], extra=False),
+    "IngestCsvUpload": _obj({"job_id": UUID, "mode": {"enum": ["products", "customers"]}, "status": {"enum": ["queued"]},
+                             "phase": {"enum": ["awaiting_upload"]},
+                             "upload_url": {"type": "string", "description": "where to upload with TUS 1.0: this gateway's "
+                                            "/api/v1/uploads/{job_id} (PATCH at once: the upload exists), or Supabase Storage's "
+                                            "signed resumable endpoint (POST creation with upload.headers and upload.metadata)"},
+                             "upload": _obj({"protocol": {"enum": ["tus"]}, "length": {"type": "integer"}, "offset": {"type": "integer"},
+                                             "expires_at": TS, "storage": {"enum": ["local", "supabase"]},
+                                             "object_path": {"type": "string"}, "filename": _n("string"),
+                                             "bucket": {"type": "string"}, "token": {"type": "string"},
+                                             "headers": {"type": "object"}, "metadata": {"type": "object"},
+                                             "chunk_size": {"type": "integer"}, "complete_url": {"type": "string"}},
+                                            ["length", "offset", "expires_at", "storage", "object_path"])},
+                            ["job_id", "mode", "status", "phase", "upload_url", "upload"]),
+    "Upload": _obj({"job_id": UUID, "storage": {"enum": ["local", "supabase"]}, "object_path": {"type": "string"},
+                    "filename": _n("string"), "length": {"type": "integer"}, "offset": {"type": "integer"},
+                    "metadata": {"type": "object"}, "expires_at": TS, "expired": {"type": "boolean"},
+                    "completed": {"type": "boolean"}, "completed_at": _n("string"), "terminated": {"type": "boolean"},
+                    "terminated_at": _n("string"), "mode": {"enum": ["products", "customers", "api_sync"]},
+                    "status": {"enum": ["queued", "running", "failed", "completed", "canceled"]},
+                    "phase": {"enum": list(PHASES)}, "queue_job_id": _n("integer")},
+                   ["job_id", "length", "offset", "completed"]),
     "JobPage": _page("Job"),
     "Performance": _obj({"vendor_id": UUID, "window": {"type": "string"}, "latency": {"type": "object"},
                          "requests": {"type": "object"}, "jobs_24h": {"type": "object"},
@@ -179,6 +213,15 @@ def _problem_ref(description: str) -> S:
             "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
 
 
+# Answers particular to an operation, beside the common ones.
+ep_errors: dict[str, dict[str, str]] = {
+    "createCsvIngestion": {"502": "Supabase Storage did not sign the upload (retry with the same Idempotency-Key)"},
+    "completeCsvUpload": {"409": "Not a Supabase Storage upload, the object is missing or of another size, or already complete",
+                          "410": "The upload was terminated or expired",
+                          "502": "Supabase Storage did not answer"},
+}
+
+
 def _operation(ep: Endpoint) -> S:
     params: list[S] = []
     for arg in ep.args:
@@ -188,7 +231,9 @@ def _operation(ep: Endpoint) -> S:
             schema = PARAM_SCHEMA["text"] if arg.type == "text[]" else PARAM_SCHEMA[arg.type]
             if arg.key == "limit":
                 schema = {"type": "integer", "minimum": 1, "maximum": 200}
-            params.append({"name": arg.key, "in": "query", "required": False, "schema": schema,
+            if arg.choices:
+                schema = {"type": "string", "enum": list(arg.choices)}
+            params.append({"name": arg.key, "in": "query", "required": arg.required, "schema": schema,
                            "description": arg.description or arg.key})
         elif arg.source == "if_match":
             params.append({"name": "If-Match", "in": "header", "required": False, "schema": {"type": "string"},
@@ -225,6 +270,7 @@ def _operation(ep: Endpoint) -> S:
         errors["422"] = "Invalid parameter value"
     if ep.method != "GET":
         errors["412"] = WRITE_ERRORS["412"]
+    errors.update(ep_errors.get(ep.operation_id, {}))
     for code, description in sorted(errors.items()):
         responses[code] = _problem_ref(description)
     op: S = {"operationId": ep.operation_id, "summary": ep.summary, "tags": [ep.tag],
@@ -240,6 +286,7 @@ def build_openapi() -> S:
     paths: S = {}
     for ep in ENDPOINTS:
         paths.setdefault(ep.path, {})[ep.method.lower()] = _operation(ep)
+    paths.update(_tus_paths())
     paths["/health"] = {"get": {"operationId": "health", "summary": "Liveness (?probe=live) and readiness", "security": [],
                                 "tags": ["service"],
                                 "parameters": [{"name": "probe", "in": "query", "required": False, "schema": {"type": "string"},
@@ -256,4 +303,91 @@ def build_openapi() -> S:
         "paths": paths,
         "components": {"schemas": SCHEMAS,
                        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}},
+    }
+
+
+def _tus_paths() -> S:
+    """The TUS 1.0 upload server (gateway/tus.py): protocol headers rather than JSON bodies."""
+    def header(name: str, schema: S, description: str, required: bool = False) -> S:
+        return {"name": name, "in": "header", "required": required, "schema": schema, "description": description}
+
+    def out(description: str) -> S:
+        return {"description": description, "schema": {"type": "string"}}
+
+    tus = header("Tus-Resumable", {"type": "string", "enum": ["1.0.0"]}, "the protocol version (412 otherwise)", True)
+    tenant = [header("X-Vendor-Id", UUID, "the vendor to act in (users linked to several vendors; superadmin break-glass)"),
+              header("X-Justification", {"type": "string", "maxLength": 1000}, "break-glass reason (audited)")]
+    job = {"name": "job_id", "in": "path", "required": True, "schema": UUID, "description": "the ingestion job's id"}
+    resumable = {"Tus-Resumable": out("1.0.0"), **HEADERS}
+    expires = out("RFC 9110 date after which an unfinished upload is gone (24 h after creation)")
+    common = {"401": "Missing, expired or invalid bearer token", "403": "Not allowed for your role or vendor",
+              "412": "Tus-Resumable is missing or not 1.0.0 (Tus-Version lists what is supported)",
+              "429": "Rate limit exceeded (Retry-After)", "500": "Internal error", "503": "Database unavailable"}
+
+    def problems(extra: dict[str, str]) -> S:
+        return {code: _problem_ref(text) for code, text in sorted({**common, **extra}.items())}
+
+    item_errors = {"400": "Bad request (malformed header)", "404": "No such upload (also: another vendor's)",
+                   "410": "The upload was terminated or expired"}
+    return {
+        "/api/v1/uploads": {
+            "options": {"operationId": "tusOptions", "summary": "TUS capabilities: version, extensions, max size, checksums",
+                        "tags": ["uploads"], "security": [], "parameters": [],
+                        "responses": {"204": {"description": "capabilities", "headers": {
+                            "Tus-Resumable": out("1.0.0"), "Tus-Version": out("1.0.0"),
+                            "Tus-Extension": out("creation,expiration,termination,checksum"),
+                            "Tus-Max-Size": out("10737418240"), "Tus-Checksum-Algorithm": out("sha1,md5,sha256")}}}},
+            "post": {"operationId": "tusCreateUpload",
+                     "summary": "TUS creation: a CSV ingestion job awaiting this upload (counts against the ingest rate limit)",
+                     "description": "Roles: superadmin (break-glass), vendor_admin, vendor_operator. Calls `api.ingest_csv_create`. "
+                                    "Upload-Metadata carries `mode` (products|customers) and `filename` (or `name`); other keys are kept "
+                                    "as the upload's metadata. No Idempotency-Key: a TUS client resumes by its Location.",
+                     "tags": ["uploads"],
+                     "parameters": [tus, header("Upload-Length", {"type": "string", "pattern": "^[0-9]{1,18}$"},
+                                                "the file's size in bytes, 1..10737418240 (413 above Tus-Max-Size)", True),
+                                    header("Upload-Metadata", {"type": "string"}, "comma-separated 'key base64(value)' pairs: mode, filename, ..."),
+                                    *tenant],
+                     "responses": {"201": {"description": "created", "headers": {
+                                       "Location": out("the absolute upload URL"), "Upload-Expires": expires, **resumable},
+                                       "content": {"application/json": {"schema": {"$ref": "#/components/schemas/IngestCsvUpload"}}}},
+                                   **problems({"400": "Bad request (malformed Upload-Length or Upload-Metadata)",
+                                               "413": "Upload-Length exceeds Tus-Max-Size",
+                                               "422": "Validation failed (errors[]: mode, size, filename, metadata)"})}},
+        },
+        "/api/v1/uploads/{job_id}": {
+            "head": {"operationId": "tusGetUploadOffset", "summary": "TUS: how many bytes the server has (resume from Upload-Offset)",
+                     "description": "Roles: superadmin (break-glass), vendor_admin, vendor_operator, vendor_viewer. Calls `api.ingest_upload_get`.",
+                     "tags": ["uploads"], "parameters": [job, tus, *tenant],
+                     "responses": {"200": {"description": "the upload's state (no body)", "headers": {
+                                       "Upload-Offset": out("bytes received and recorded"), "Upload-Length": out("the announced size"),
+                                       "Upload-Expires": expires, "Upload-Metadata": out("mode, filename and string metadata"),
+                                       "Cache-Control": out("no-store"), **resumable}},
+                                   **problems(item_errors)}},
+            "patch": {"operationId": "tusPatchUpload", "summary": "TUS: append bytes at Upload-Offset",
+                      "description": "Roles: superadmin (break-glass), vendor_admin, vendor_operator. Calls `api.ingest_upload_advance`. "
+                                     "The bytes are written at Upload-Offset, fsynced, then recorded; a client that disconnects keeps "
+                                     "what arrived. The last byte completes the upload and queues the ingestion job.",
+                      "tags": ["uploads"],
+                      "parameters": [job, tus, header("Upload-Offset", {"type": "string", "pattern": "^[0-9]{1,18}$"},
+                                                      "the offset the body starts at (must equal the server's: 409 otherwise)", True),
+                                     header("Upload-Checksum", {"type": "string"}, "'sha1|md5|sha256 <base64 digest>' of this body (460 on mismatch)"),
+                                     *tenant],
+                      "requestBody": {"required": True, "content": {"application/offset+octet-stream": {
+                          "schema": {"type": "string", "format": "binary"}}}},
+                      "responses": {"204": {"description": "appended", "headers": {
+                                        "Upload-Offset": out("the new offset"), "Upload-Expires": expires, **resumable}},
+                                    **problems({**item_errors,
+                                                "400": "Bad request (missing or malformed Upload-Offset or Upload-Checksum)",
+                                                "409": "Upload-Offset is not the server's offset, the upload is complete, or it goes to Supabase Storage",
+                                                "413": "The body would take the upload past Upload-Length",
+                                                "415": "The body is not application/offset+octet-stream",
+                                                "422": "Invalid offset",
+                                                "423": "Another request is writing this upload",
+                                                "460": "Upload-Checksum mismatch: nothing was kept"})}},
+            "delete": {"operationId": "tusTerminateUpload", "summary": "TUS termination: remove the upload and cancel its job",
+                       "description": "Roles: superadmin (break-glass), vendor_admin, vendor_operator. Calls `api.ingest_upload_terminate`.",
+                       "tags": ["uploads"], "parameters": [job, tus, *tenant],
+                       "responses": {"204": {"description": "terminated; the job is canceled", "headers": resumable},
+                                     **problems({**item_errors, "409": "The job already ended"})}},
+        },
     }

@@ -9,12 +9,13 @@ from dataclasses import dataclass, field
 @dataclass(frozen=True)
 class Arg:
     param: str                 # p_ parameter of the api function
-    source: str                # path | query | body | body_key | filters | if_match | const
+    source: str                # path | query | body | body_key (JSON member as jsonb) | body_value (JSON scalar as type) | filters | if_match | const
     key: str = ""              # path/query/body key
     type: str = "text"         # uuid | text | int | bigint | bool | timestamptz | text[] | jsonb
     required: bool = False
     value: object = None       # for const
     description: str = ""
+    choices: tuple[str, ...] = ()  # documentation: the accepted values (validated in SQL)
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,7 @@ class Endpoint:
     etag: bool = False                    # the body's version is the ETag
     roles: str = ""                       # documentation: who may call it
     filters: tuple[tuple[str, str], ...] = field(default_factory=tuple)  # (query key, filter type)
+    handler: str = ""                     # a request handler of gateway/tus.py instead of the generic call
 
     @property
     def writes(self) -> bool:
@@ -114,6 +116,19 @@ ENDPOINTS: list[Endpoint] = [
         Arg("p_customer_id", "path", "customer_id", "uuid", True), _q("p_k", "k", "int", "number of matches (default 20)")),
              summary="Top-K health-aware product matches for a customer", tag="matching", operation_id="matchProducts",
              response_schema="Matches", roles=WRITERS),
+    # Ingestion (PRD 5.4): a job awaiting its file and where to upload it (TUS, gateway/tus.py)
+    Endpoint("POST", "/api/v1/ingest/csv", "api.ingest_csv_create", (
+        Arg("p_mode", "query", "mode", "text", True, description="products or customers", choices=("products", "customers")),
+        Arg("p_upload_length", "body_value", "size", "bigint", True), Arg("p_filename", "body_value", "filename", "text"),
+        Arg("p_metadata", "body_value", "metadata", "jsonb")),
+             status=201, summary="Start a CSV ingestion: a job awaiting its file, and the resumable (TUS) upload URL",
+             tag="ingest", operation_id="createCsvIngestion", request_schema="IngestCsvInput", response_schema="IngestCsvUpload",
+             ingest=True, roles=WRITERS, handler="ingest_csv_create"),
+    Endpoint("POST", "/api/v1/ingest/csv/{job_id}/complete", "api.ingest_upload_advance", (
+        Arg("p_job_id", "path", "job_id", "uuid", True),),
+             summary="Supabase Storage mode: check the uploaded object and complete the upload (queues the job)",
+             tag="ingest", operation_id="completeCsvUpload", response_schema="Upload", roles=WRITERS,
+             handler="ingest_csv_complete"),
     # Jobs and metrics
     Endpoint("GET", "/api/v1/jobs", "api.list_jobs", (_q("p_status", "status"), *PAGE),
              summary="List ingestion jobs", tag="jobs", operation_id="listJobs", response_schema="JobPage", roles=ALL),

@@ -5,7 +5,8 @@ an internal error (hypothesis lambda-source AST race) that is not a finding abou
 Phases: examples, coverage and fuzzing. The stateful phase is left out: its inferred links feed
 integer ids from one response into the X-Vendor-Id header of the next request, and schemathesis'
 own HTTP client then fails before sending ("Header part ... must be of type str"), a client-side
-error that is not a finding about the API and made the run flaky."""
+error that is not a finding about the API and made the run flaky. TUS PATCH bodies
+(application/offset+octet-stream) are serialized by schemathesis_hooks.py."""
 from __future__ import annotations
 
 import os
@@ -36,6 +37,8 @@ def test_schemathesis_finds_no_server_error_and_no_spec_violation(server: Server
         [str(st), "run", f"{server.url}/openapi.json", "-H", f"Authorization: Bearer {mint(user, ttl=3600)}",
          "--checks", CHECKS, "--phases", "examples,coverage,fuzzing", "--max-examples", os.environ.get("ODYSSEY_FUZZ_EXAMPLES", "8"), "-w", "1",
          "--max-time", os.environ.get("ODYSSEY_FUZZ_SECONDS", "90"), "--seed", "4242", "--no-color"],
-        cwd=REPO, capture_output=True, text=True, timeout=600)
+        cwd=REPO, capture_output=True, text=True, timeout=600,
+        env={**os.environ, "SCHEMATHESIS_HOOKS": "tests.gateway.schemathesis_hooks",
+             "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))})
     report.write_text(result.stdout + result.stderr)
     assert result.returncode == 0, result.stdout[-6000:]
