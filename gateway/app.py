@@ -534,7 +534,9 @@ def _problem_handler(request: Request, exc: Exception) -> Response:
 def create_app() -> Starlette:
     setup_logging()
     from .openapi import build_openapi
-    from .tus import HANDLERS, tus_routes
+    from .exports import HANDLERS as EXPORT_HANDLERS
+    from .tus import HANDLERS as TUS_HANDLERS, tus_routes
+    HANDLERS = {**TUS_HANDLERS, **EXPORT_HANDLERS}
 
     gateway = Gateway(Settings.from_env(), Authenticator(AuthConfig.from_env()))
     spec = build_openapi()

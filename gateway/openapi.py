@@ -137,7 +137,9 @@ SCHEMAS: S = {
                             "properties": {"offset": {"type": "integer"}, "length": {"type": "integer"},
                                            "storage": {"enum": ["local", "supabase"]}, "expires_at": TS,
                                            "completed_at": _n("string"), "terminated_at": _n("string")}},
-                 "queue_job_id": _n("integer"), "checkpoint": {"type": "object"},
+                 "queue_job_id": _n("integer"),
+                 "mapping": {"type": ["array", "null"], "description": "how the file's columns were mapped (header, field, ops, via, ignored)",
+                             "items": {"type": "object"}},
                  "started_at": {"type": ["string", "null"]}, "finished_at": {"type": ["string", "null"]},
                  "attempt": {"type": "integer"}, "params": {"type": "object"}, "created_at": TS, "updated_at": TS},
                 ["id", "status"]),
@@ -167,6 +169,8 @@ SCHEMAS: S = {
                     "phase": {"enum": list(PHASES)}, "queue_job_id": _n("integer")},
                    ["job_id", "length", "offset", "completed"]),
     "JobPage": _page("Job"),
+    "JobEnd": _obj({"job_id": UUID, "status": {"enum": ["completed", "failed", "canceled"]}, "totals": {"type": "object"},
+                    "error_url": _n("string")}, ["job_id", "status"]),
     "Performance": _obj({"vendor_id": UUID, "window": {"type": "string"}, "latency": {"type": "object"},
                          "requests": {"type": "object"}, "jobs_24h": {"type": "object"},
                          "queue_depth": {"type": "integer"}, **FRESHNESS}, ["latency", "requests", "jobs_24h"]),
@@ -261,8 +265,9 @@ def _operation(ep: Endpoint) -> S:
                                            "schema": {"type": "string"}}
         ok_headers["Idempotent-Replayed"] = {"description": "true when this is a stored response replayed",
                                              "schema": {"type": "string"}}
-    responses: S = {str(ep.status): {"description": "OK", "headers": ok_headers,
-                                     "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{ep.response_schema}"}}}}}
+    content = ({"text/csv": {"schema": {"type": "string"}}} if ep.response_schema == "ErrorsCsv"
+               else {"application/json": {"schema": {"$ref": f"#/components/schemas/{ep.response_schema}"}}})
+    responses: S = {str(ep.status): {"description": "OK", "headers": ok_headers, "content": content}}
     errors = dict(ERROR_STATUSES)
     if ep.writes or ep.request_schema:
         errors.update(WRITE_ERRORS)

@@ -43,7 +43,9 @@ CREATE OR REPLACE FUNCTION app.ingestion_job_json(p_job ingest.ingestion_jobs, p
 RETURNS jsonb
 LANGUAGE sql STABLE
 AS $$
-    SELECT pg_catalog.to_jsonb(p_job) || pg_catalog.jsonb_build_object(
+    -- The checkpoint is the pipeline's own state; the API shows the column mapping from it.
+    SELECT (pg_catalog.to_jsonb(p_job) - 'checkpoint') || pg_catalog.jsonb_build_object(
+        'mapping', p_job.checkpoint #> '{plan,columns}',
         'error_url', CASE WHEN p_has_errors THEN '/api/v1/jobs/' || p_job.id::text || '/errors.csv' ELSE p_job.error_url END,
         'upload', CASE WHEN p_upload.job_id IS NOT NULL THEN pg_catalog.jsonb_build_object(
             'offset', p_upload.upload_offset, 'length', p_upload.upload_length, 'storage', p_upload.storage,
