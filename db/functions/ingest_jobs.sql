@@ -529,6 +529,40 @@ $$;
 COMMENT ON FUNCTION api.job_errors(uuid) IS
   'GET /api/v1/jobs/{id}/errors.csv: the rejected rows of a job of the vendor (row number, field, code, message, raw values as JSON), in row order.';
 
+CREATE OR REPLACE FUNCTION ingest.job_dead_lettered()
+RETURNS trigger
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = ''
+AS $$
+DECLARE
+    v_vendor text := pg_catalog.current_setting('odyssey.vendor_id', true);
+    v_job    text := NEW.payload ->> 'job_id';
+BEGIN
+    -- The queue gave up on an ingest.csv job (its attempts ran out, e.g. because every worker that
+    -- took it died): the ingestion job would otherwise stay running forever. It fails with the
+    -- queue's last error and job.failed is written, unless it already ended (a worker failed or a
+    -- user canceled it). Never in the queue's way: a failure here is only a warning.
+    IF NEW.vendor_id IS NULL OR v_job !~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' THEN
+        RETURN NULL;
+    END IF;
+    BEGIN
+        PERFORM pg_catalog.set_config('odyssey.vendor_id', NEW.vendor_id::text, true);
+        PERFORM ingest.job_fail(v_job::uuid, 'dead_lettered',
+                                pg_catalog.format('gave up after %s attempt(s): %s', NEW.attempts, coalesce(NEW.last_error, 'unknown error')));
+    EXCEPTION WHEN OTHERS THEN
+        RAISE WARNING 'could not fail ingestion job % of dead-lettered queue job %: %', v_job, NEW.id, SQLERRM;
+    END;
+    PERFORM pg_catalog.set_config('odyssey.vendor_id', coalesce(v_vendor, ''), true);
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION ingest.job_dead_lettered() IS
+  'AFTER INSERT trigger of queue.dead_letters for ingest.csv: fails the ingestion job (code dead_lettered, job.failed event) unless it already ended.';
+
+CREATE TRIGGER dead_letters_fail_ingestion_job AFTER INSERT ON queue.dead_letters
+    FOR EACH ROW WHEN (NEW.kind = 'ingest.csv') EXECUTE FUNCTION ingest.job_dead_lettered();
+
 GRANT EXECUTE ON FUNCTION ingest.job_for_update(uuid), ingest.job_progress(text, numeric),
       ingest.job_enter_phase(jsonb, text), ingest.job_begin(uuid), ingest.job_plan(uuid, bytea),
       ingest.job_copy_resume(uuid), ingest.job_stage_chunk(uuid, bigint, bigint),

@@ -1,5 +1,7 @@
 -- Revert odyssey:functions/ingest_jobs from pg
 BEGIN;
+DROP TRIGGER dead_letters_fail_ingestion_job ON queue.dead_letters;
+DROP FUNCTION ingest.job_dead_lettered();
 DROP FUNCTION api.job_errors(uuid);
 DROP FUNCTION api.cancel_job(uuid);
 DROP FUNCTION ingest.job_fail(uuid, text, text);

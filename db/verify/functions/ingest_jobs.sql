@@ -17,3 +17,5 @@ SELECT 'ingest.job_finalize(uuid)'::regprocedure;
 SELECT 'ingest.job_fail(uuid, text, text)'::regprocedure;
 SELECT 'api.cancel_job(uuid)'::regprocedure;
 SELECT 'api.job_errors(uuid)'::regprocedure;
+SELECT 'ingest.job_dead_lettered()'::regprocedure;
+SELECT 1/count(*)::int FROM pg_catalog.pg_trigger WHERE tgname = 'dead_letters_fail_ingestion_job' AND tgrelid = 'queue.dead_letters'::regclass;
