@@ -4,7 +4,7 @@
 -- finalize; every per-row error code of both modes from a crafted bad row; re-merge counts
 -- unchanged rows; job.completed / job.failed events; cancel; the error report; tenant isolation.
 BEGIN;
-SELECT plan(75);
+SELECT plan(83);
 
 DO $$ BEGIN
     PERFORM set_config('odyssey.vendor_id', 'a3a3a3a3-0000-4000-8000-00000000000a', true);
@@ -362,6 +362,38 @@ SELECT is(ingest.job_begin('00000000-0000-4000-8000-000000000005') - 'job_id', '
 SELECT is(pg_temp.refusal($$ SELECT ingest.job_stage_chunk('00000000-0000-4000-8000-000000000005', 1, 0) $$), 'OD409 canceled',
           'and a step of a canceled job says so (the worker stops)');
 RESET ROLE;
+
+-- ================================================================ a job whose workers keep dying
+-- Job 6 (upload now complete) with one attempt: its worker dies, the lease runs out, the reaper
+-- gives up on it.
+UPDATE ingest.uploads SET upload_offset = 100, completed_at = now() WHERE job_id = '00000000-0000-4000-8000-000000000006';
+SELECT set_config('odyssey.vendor_id', 'a3a3a3a3-0000-4000-8000-00000000000a', true);
+SET LOCAL ROLE odyssey_worker;
+SELECT queue.enqueue('ingest.csv', 'a3a3a3a3-0000-4000-8000-00000000000a', '{"job_id": "00000000-0000-4000-8000-000000000006"}', 0, NULL, NULL, 1);
+SELECT is((SELECT count(*) FROM queue.dequeue('doomed', '{ingest.csv}', 1, '30 s')), 1::bigint, 'a worker takes the job');
+SELECT is(ingest.job_begin('00000000-0000-4000-8000-000000000006') ->> 'phase', 'copying', 'and begins it');
+RESET ROLE;
+UPDATE queue.jobs SET lease_expires_at = now() - interval '1 second' WHERE payload ->> 'job_id' = '00000000-0000-4000-8000-000000000006';
+SELECT set_config('odyssey.vendor_id', '', true);
+SET LOCAL ROLE odyssey_worker;
+SELECT is(queue.reap_expired(), 1, 'the worker died: its lease expires and, out of attempts, the job is dead-lettered');
+RESET ROLE;
+SELECT is((SELECT (status, phase, totals #>> '{error,code}', totals #>> '{error,message}') FROM ingest.ingestion_jobs
+            WHERE id = '00000000-0000-4000-8000-000000000006'),
+          ROW('failed'::ingest.job_status, 'done'::text, 'dead_lettered'::text, 'gave up after 1 attempt(s): lease expired (worker doomed)'::text),
+          'the ingestion job fails with the queue''s reason instead of staying running');
+SELECT is((SELECT count(*) FROM hooks.events WHERE event_type = 'job.failed' AND data ->> 'job_id' = '00000000-0000-4000-8000-000000000006'),
+          1::bigint, 'and job.failed is written');
+SELECT is(current_setting('odyssey.vendor_id'), '', 'the reaper''s tenant context is left as it was');
+SET LOCAL ROLE odyssey_worker;
+SELECT queue.enqueue('ingest.csv', 'a3a3a3a3-0000-4000-8000-00000000000a', '{"job_id": "00000000-0000-4000-8000-000000000001"}', 0, NULL, NULL, 1),
+       queue.enqueue('ingest.csv', 'a3a3a3a3-0000-4000-8000-00000000000a', '{"job_id": "not a uuid"}', 0, NULL, NULL, 1);
+SELECT is(array_agg(queue.fail(id, 'w', 'boom', false) ORDER BY id), ARRAY['dead', 'dead'],
+          'dead-lettering an ingest job that already ended, or a payload without a job, is not in the queue''s way')
+  FROM queue.dequeue('w', '{ingest.csv}', 2, '30 s');
+RESET ROLE;
+SELECT is((SELECT (status, totals ? 'error') FROM ingest.ingestion_jobs WHERE id = '00000000-0000-4000-8000-000000000001'),
+          ROW('completed'::ingest.job_status, false), 'and leaves an ended job as it was');
 
 SELECT * FROM finish();
 ROLLBACK;
