@@ -212,8 +212,10 @@ class IngestJob:
         with self.conn.cursor().copy(sql.SQL("copy pg_temp.ingest_raw (n, {}) from stdin").format(
                 sql.SQL(", ").join(sql.Identifier(f"c{i}") for i in range(1, ncols + 1)))) as cp:
             for cells in csv.reader(io.StringIO(text, newline=""), delimiter=fmt["delimiter"]):
-                if not cells or all(not c.strip() for c in cells):
-                    continue  # blank line: not a record
+                if not cells or (len(cells) != ncols and all(not c.strip() for c in cells)):
+                    # A blank line is not a record. A line of empty fields as many as the header's
+                    # is one: COPY takes it as one, and records are numbered alike on both paths.
+                    continue
                 n += 1
                 if any("\udc80" <= ch <= "\udcff" for c in cells for ch in c):
                     defects.append((n, "bad_encoding", f"the record is not valid {fmt['encoding']} text",
