@@ -71,10 +71,11 @@ def new_vendor(superuser_url: str) -> Iterator[Callable[[str], str]]:
 
 
 def submit(conn: psycopg.Connection, store: Store, vendor: str, mode: str, data: bytes,
-           max_attempts: int | None = None) -> str:
-    """A completed upload of `data` as an ingestion job of `vendor`, queued for the workers."""
+           max_attempts: int | None = None, put: bool = True) -> str:
+    """A completed upload of `data` as an ingestion job of `vendor`, queued for the workers
+    (put=False: the store lost the file)."""
     job = str(uuid.uuid4())
-    path = store.put(vendor, job, data)
+    path = store.put(vendor, job, data) if put else f"{vendor}/{job}"
     with conn.transaction():
         conn.execute("select set_config('odyssey.vendor_id', %s, true)", (vendor,))
         conn.execute("insert into ingest.ingestion_jobs (id, vendor_id, mode, phase) values (%s, %s, %s, 'queued')",
