@@ -171,7 +171,7 @@ $$;
 COMMENT ON FUNCTION ingest.job_copy_resume(uuid) IS
   'Where the copy of a job resumes: the checkpoint''s byte offset and row count, reset to the start when staging lost rows (database crash).';
 
-CREATE OR REPLACE FUNCTION ingest.job_stage_chunk(p_job_id uuid, p_bytes bigint, p_records bigint)
+CREATE OR REPLACE FUNCTION ingest.job_stage_chunk(p_job_id uuid, p_bytes bigint, p_records bigint, p_from bigint DEFAULT NULL)
 RETURNS jsonb
 LANGUAGE plpgsql
 AS $$
@@ -184,6 +184,12 @@ DECLARE
 BEGIN
     IF v_job.phase <> 'copying' THEN
         RAISE EXCEPTION 'job % is in phase %, not copying', p_job_id, v_job.phase USING ERRCODE = 'OD409';
+    END IF;
+    -- A worker that lost the job (its lease expired while it was still alive) must not stage a
+    -- chunk read from where the copy was before another worker took over.
+    IF p_from <> (v_job.checkpoint #>> '{copy,offset}')::bigint THEN
+        RAISE EXCEPTION 'job % has moved on: its copy is at byte %, this chunk starts at byte %',
+              p_job_id, v_job.checkpoint #>> '{copy,offset}', p_from USING ERRCODE = 'OD409', HINT = 'stale';
     END IF;
     -- pg_temp.ingest_raw holds this chunk (n = record number within the chunk, from 1).
     EXECUTE v_job.checkpoint ->> 'stage_sql' USING p_job_id, v_job.vendor_id, v_base;
@@ -200,8 +206,8 @@ BEGIN
     RETURN jsonb_build_object('offset', v_offset, 'rows', v_base + v_records);
 END
 $$;
-COMMENT ON FUNCTION ingest.job_stage_chunk(uuid, bigint, bigint) IS
-  'Moves the COPY chunk in pg_temp.ingest_raw into staging (mapped, transform ops applied) and advances the copy checkpoint by its bytes and records, in the caller''s transaction.';
+COMMENT ON FUNCTION ingest.job_stage_chunk(uuid, bigint, bigint, bigint) IS
+  'Moves the COPY chunk in pg_temp.ingest_raw into staging (mapped, transform ops applied) and advances the copy checkpoint by its bytes and records, in the caller''s transaction; OD409 (hint stale) when p_from, the chunk''s first byte, is not where the copy is.';
 
 CREATE OR REPLACE FUNCTION ingest.job_row_defect(p_job_id uuid, p_row_no bigint, p_code text, p_message text, p_raw jsonb)
 RETURNS void
@@ -573,7 +579,7 @@ CREATE TRIGGER dead_letters_fail_ingestion_job AFTER INSERT ON queue.dead_letter
 
 GRANT EXECUTE ON FUNCTION ingest.job_for_update(uuid), ingest.job_progress(text, numeric),
       ingest.job_enter_phase(jsonb, text), ingest.job_begin(uuid), ingest.job_plan(uuid, bytea),
-      ingest.job_copy_resume(uuid), ingest.job_stage_chunk(uuid, bigint, bigint),
+      ingest.job_copy_resume(uuid), ingest.job_stage_chunk(uuid, bigint, bigint, bigint),
       ingest.job_row_defect(uuid, bigint, text, text, jsonb), ingest.job_purge_staging(ingest.ingestion_jobs),
       ingest.job_validate(uuid), ingest.job_merge_next(uuid, integer), ingest.analyze_vendor_tables(ingest.job_mode),
       ingest.job_end(uuid, ingest.job_status, jsonb), ingest.job_analyze(uuid),

@@ -13,7 +13,7 @@ DROP FUNCTION ingest.job_merge_next(uuid, integer);
 DROP FUNCTION ingest.job_validate(uuid);
 DROP FUNCTION ingest.job_purge_staging(ingest.ingestion_jobs);
 DROP FUNCTION ingest.job_row_defect(uuid, bigint, text, text, jsonb);
-DROP FUNCTION ingest.job_stage_chunk(uuid, bigint, bigint);
+DROP FUNCTION ingest.job_stage_chunk(uuid, bigint, bigint, bigint);
 DROP FUNCTION ingest.job_copy_resume(uuid);
 DROP FUNCTION ingest.job_plan(uuid, bytea);
 DROP FUNCTION ingest.job_begin(uuid);
