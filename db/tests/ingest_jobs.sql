@@ -4,7 +4,7 @@
 -- finalize; every per-row error code of both modes from a crafted bad row; re-merge counts
 -- unchanged rows; job.completed / job.failed events; cancel; the error report; tenant isolation.
 BEGIN;
-SELECT plan(83);
+SELECT plan(84);
 
 DO $$ BEGIN
     PERFORM set_config('odyssey.vendor_id', 'a3a3a3a3-0000-4000-8000-00000000000a', true);
@@ -129,6 +129,8 @@ SELECT is((SELECT result FROM steps WHERE name = 'chunk1'),
           jsonb_build_object('offset', (SELECT octet_length(header || chunk1) FROM file1), 'rows', 8),
           'job_stage_chunk: 8 records staged, the checkpoint advanced by the chunk''s bytes');
 SELECT is((SELECT count(*) FROM pg_temp.ingest_raw), 0::bigint, 'the chunk table is emptied for the next chunk');
+SELECT is(pg_temp.refusal($$ SELECT ingest.job_stage_chunk('00000000-0000-4000-8000-000000000001', 10, 0, (SELECT octet_length(header) FROM file1)) $$),
+          'OD409 stale', 'a chunk read from where the copy was before (by a worker that lost the job to another) is refused');
 -- Chunk 2 as the worker stages a chunk COPY refused: good records with explicit numbers, the
 -- unreadable one (record 5 of the chunk = row 13) reported as a defect.
 SELECT pg_temp.copy_chunk(split_part(chunk2, E'\n', 1) || E'\n' || split_part(chunk2, E'\n', 2) || E'\n' || split_part(chunk2, E'\n', 3)
@@ -136,7 +138,8 @@ SELECT pg_temp.copy_chunk(split_part(chunk2, E'\n', 1) || E'\n' || split_part(ch
        pg_temp.copy_chunk(substr(chunk2, length(split_part(chunk2, E'\n', 1) || split_part(chunk2, E'\n', 2) || split_part(chunk2, E'\n', 3)
                                                 || split_part(chunk2, E'\n', 4)) + 5), 20, ',', 6)
   FROM file1;
-INSERT INTO steps SELECT 'chunk2', ingest.job_stage_chunk('00000000-0000-4000-8000-000000000001', octet_length(chunk2) + 20, 9) FROM file1;
+INSERT INTO steps SELECT 'chunk2', ingest.job_stage_chunk('00000000-0000-4000-8000-000000000001', octet_length(chunk2) + 20, 9,
+                                                          octet_length(header || chunk1)) FROM file1;
 SELECT ingest.job_row_defect('00000000-0000-4000-8000-000000000001', 8 + 5, 'wrong_field_count', 'the record has 3 fields, the header 20',
                              '{"fields": ["p13", "Short", "row"]}');
 SELECT is((SELECT result ->> 'rows' FROM steps WHERE name = 'chunk2'), '17', 'chunk 2: rows 9..17 (one of them a defect)');
