@@ -112,6 +112,7 @@ def test_kill_9_at_random_points_changes_nothing(su_conn, probe, new_vendor, sto
                 ("in an early merge batch", lambda p, off, thr: p == "merging" and thr >= 0.2 * ROWS),
                 ("in a late merge batch", lambda p, off, thr: p == "merging" and thr >= 0.6 * ROWS)]
         kills = []
+        t0 = time.monotonic()
         for what, aim in aims:
             state = wait_for(lambda: (lambda s: s if s[4] == "completed" or (s[3] and aim(s[0], s[1], s[2])) else None)(
                 checkpoint(su_conn, job)), 120, f"the job to be {what}", interval=0.02)
@@ -123,7 +124,7 @@ def test_kill_9_at_random_points_changes_nothing(su_conn, probe, new_vendor, sto
                 continue
             procs[holder].send_signal(signal.SIGKILL)
             procs[holder].wait(timeout=10)
-            kills.append((what, holder, checkpoint(su_conn, job)[:3]))
+            kills.append((what, holder, checkpoint(su_conn, job)[:3], round(time.monotonic() - t0, 1)))
             start(next(names))                        # a new standby
             wait_for(lambda: checkpoint(su_conn, job)[3] not in (None, holder) or checkpoint(su_conn, job)[4] == "completed",
                      30, "another worker to take the job over")
