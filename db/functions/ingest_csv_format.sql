@@ -79,7 +79,8 @@ DECLARE
     v_d          text;
     v_header     text[];
     v_offset     bigint;
-    v_last_nl    integer;
+    v_lead    integer;
+    v_cut        integer;
 BEGIN
     v_body := CASE WHEN v_bom THEN substr(p_sample, 4) ELSE p_sample END;
     IF length(v_body) = 0 OR btrim(v_body, '\x0d0a20'::bytea) = ''::bytea THEN
@@ -89,24 +90,31 @@ BEGIN
         RAISE EXCEPTION 'the file is not text (it contains NUL bytes): upload a CSV file'
               USING ERRCODE = 'OD422', HINT = 'binary_file';
     END IF;
-    -- Decode whole lines only (the sample may end inside a multi-byte character).
-    v_last_nl := length(v_body);
-    WHILE v_last_nl > 0 AND get_byte(v_body, v_last_nl - 1) <> 10 LOOP
-        v_last_nl := v_last_nl - 1;
+    -- UTF-8 unless the bytes are not. The sample may end inside a multi-byte character: an
+    -- incomplete sequence at its very end (a lead byte and fewer continuation bytes than it
+    -- announces) is left out. Nothing else is cut: the sample may be the whole file, whose last
+    -- record need not end with a line break.
+    v_lead := length(v_body);
+    WHILE v_lead > 1 AND length(v_body) - v_lead < 3 AND get_byte(v_body, v_lead - 1) & 192 = 128 LOOP
+        v_lead := v_lead - 1;            -- back over continuation bytes to the sequence's lead byte
     END LOOP;
-    IF v_last_nl > 0 THEN
-        v_body := substr(v_body, 1, v_last_nl);
-    END IF;
+    v_cut := CASE WHEN get_byte(v_body, v_lead - 1) >= 192
+                   AND length(v_body) - v_lead + 1 < CASE WHEN get_byte(v_body, v_lead - 1) >= 240 THEN 4
+                                                             WHEN get_byte(v_body, v_lead - 1) >= 224 THEN 3 ELSE 2 END
+                  THEN length(v_body) - v_lead + 1 ELSE 0 END;
     BEGIN
-        v_text := convert_from(v_body, 'UTF8');
+        v_text := convert_from(substr(v_body, 1, length(v_body) - v_cut), 'UTF8');
     EXCEPTION WHEN character_not_in_repertoire OR untranslatable_character THEN
+        v_text := NULL;
+    END;
+    IF v_text IS NULL THEN
         BEGIN
             v_text := convert_from(v_body, 'WIN1252');
             v_encoding := 'WIN1252';
         EXCEPTION WHEN character_not_in_repertoire OR untranslatable_character THEN
             RAISE EXCEPTION 'the file is neither UTF-8 nor Windows-1252 text' USING ERRCODE = 'OD422', HINT = 'bad_encoding';
         END;
-    END;
+    END IF;
     -- The header record ends at the first line break outside quotes.
     v_end := NULL;
     WHILE v_i <= length(v_text) LOOP

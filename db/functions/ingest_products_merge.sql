@@ -112,7 +112,7 @@ BEGIN
                coalesce(lower(nullif(btrim(s.status), '')), 'active') AS status,
                nullif(regexp_replace(s.barcode, '[\s-]', '', 'g'), '') AS barcode,
                lower(nullif(btrim(s.gtin_type), '')) AS gtin_type,
-               s.ingredients, nullif(btrim(s.serving_size), '') AS serving_size,
+               nullif(btrim(s.ingredients), '') AS ingredients, nullif(btrim(s.serving_size), '') AS serving_size,
                nullif(btrim(s.package_weight), '') AS package_weight,
                nullif(btrim(s.source_url), '') AS source_url,
                ARRAY[s.energy_kcal, s.protein_g, s.fat_g, s.saturated_fat_g, s.trans_fat_g, s.carbohydrates_g,

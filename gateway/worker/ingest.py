@@ -109,7 +109,7 @@ class IngestJob:
             self.fail(getattr(exc, "code", "unreadable_file"), str(exc))
             raise
         except psycopg.Error as exc:
-            if exc.sqlstate == "OD409" and exc.diag.message_hint == "canceled":
+            if exc.sqlstate == "OD409" and exc.diag.message_hint in ("canceled", "stale"):
                 raise JobInterrupted() from exc
             if exc.sqlstate == "OD422":
                 self.fail(exc.diag.message_hint or "invalid_file", exc.diag.message_primary or str(exc))
@@ -182,11 +182,12 @@ class IngestJob:
                 continue  # one record longer than a chunk: read on
             chunk = bytes(buf[:cut])
             del buf[:cut]
-            self.stage(chunk, copy_sql, fmt, ncols)
+            self.stage(chunk, offset, copy_sql, fmt, ncols)
+            offset += len(chunk)
             if at_eof and not buf:
                 break
 
-    def stage(self, chunk: bytes, copy_sql: sql.Composed, fmt: dict, ncols: int) -> None:
+    def stage(self, chunk: bytes, start: int, copy_sql: sql.Composed, fmt: dict, ncols: int) -> None:
         with self.conn.transaction():
             try:
                 with self.conn.transaction():  # savepoint: a refused COPY leaves nothing behind
@@ -198,7 +199,8 @@ class IngestJob:
                 records, defects = self.stage_record_by_record(chunk, fmt, ncols)
             base = self.conn.execute("select (checkpoint #>> '{copy,rows}')::bigint from ingest.ingestion_jobs where id = %s",
                                      (self.job_id,)).fetchone()[0]
-            self.conn.execute("select ingest.job_stage_chunk(%s, %s, %s)", (self.job_id, len(chunk), records))
+            # start: where this chunk was read; refused (OD409 stale) if another worker moved the copy on.
+            self.conn.execute("select ingest.job_stage_chunk(%s, %s, %s, %s)", (self.job_id, len(chunk), records, start))
             for n, code, message, cells in defects:
                 self.conn.execute("select ingest.job_row_defect(%s, %s, %s, %s, %s)",
                                   (self.job_id, base + n, code, message, json.dumps({"fields": cells})))
@@ -212,8 +214,10 @@ class IngestJob:
         with self.conn.cursor().copy(sql.SQL("copy pg_temp.ingest_raw (n, {}) from stdin").format(
                 sql.SQL(", ").join(sql.Identifier(f"c{i}") for i in range(1, ncols + 1)))) as cp:
             for cells in csv.reader(io.StringIO(text, newline=""), delimiter=fmt["delimiter"]):
-                if not cells or all(not c.strip() for c in cells):
-                    continue  # blank line: not a record
+                if not cells or (len(cells) != ncols and all(not c.strip() for c in cells)):
+                    # A blank line is not a record. A line of empty fields as many as the header's
+                    # is one: COPY takes it as one, and records are numbered alike on both paths.
+                    continue
                 n += 1
                 if any("\udc80" <= ch <= "\udcff" for c in cells for ch in c):
                     defects.append((n, "bad_encoding", f"the record is not valid {fmt['encoding']} text",

@@ -1,5 +1,7 @@
 -- Revert odyssey:functions/ingest_jobs from pg
 BEGIN;
+DROP TRIGGER dead_letters_fail_ingestion_job ON queue.dead_letters;
+DROP FUNCTION ingest.job_dead_lettered();
 DROP FUNCTION api.job_errors(uuid);
 DROP FUNCTION api.cancel_job(uuid);
 DROP FUNCTION ingest.job_fail(uuid, text, text);
@@ -11,7 +13,7 @@ DROP FUNCTION ingest.job_merge_next(uuid, integer);
 DROP FUNCTION ingest.job_validate(uuid);
 DROP FUNCTION ingest.job_purge_staging(ingest.ingestion_jobs);
 DROP FUNCTION ingest.job_row_defect(uuid, bigint, text, text, jsonb);
-DROP FUNCTION ingest.job_stage_chunk(uuid, bigint, bigint);
+DROP FUNCTION ingest.job_stage_chunk(uuid, bigint, bigint, bigint);
 DROP FUNCTION ingest.job_copy_resume(uuid);
 DROP FUNCTION ingest.job_plan(uuid, bytea);
 DROP FUNCTION ingest.job_begin(uuid);
