@@ -3,7 +3,7 @@
 -- requires: functions/catalog_triggers
 -- Catalog row maintenance at bulk speed (a CSV merge writes 100,000 products per statement):
 --   * barcode uniqueness (catalog.product_barcodes) kept by statement-level triggers over the
---     transition tables instead of one SECURITY DEFINER call per row: same rule (a barcode is one
+--     transition tables instead of one definer-rights call per row: same rule (a barcode is one
 --     product's per vendor; unique_violation otherwise), one set-based INSERT/DELETE per statement;
 --   * matching.nutrient_vector() as a plain expression (inlinable), and the product_features
 --     trigger computing each product's vector once (it was evaluated once per reference).

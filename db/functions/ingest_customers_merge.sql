@@ -46,18 +46,93 @@ END
 $$;
 COMMENT ON FUNCTION ingest.try_json_object(text) IS 'A cell holding a JSON object, as jsonb; NULL when it is not one.';
 
-CREATE OR REPLACE FUNCTION ingest.merge_customers(p_job_id uuid, p_vendor_id uuid, p_from bigint, p_to bigint)
+CREATE OR REPLACE FUNCTION ingest.apply_typed_batch(p_job_id uuid, p_vendor_id uuid, p_mode ingest.job_mode,
+                                                    p_from bigint, p_to bigint)
 RETURNS jsonb
 LANGUAGE plpgsql
 AS $$
 DECLARE
+    v_stg       text := CASE p_mode WHEN 'products' THEN 'ingest.stg_products' ELSE 'ingest.stg_customers' END;
     v_rows      bigint;
+    v_bad       bigint[];
     v_rejected  bigint;
     v_inserted  bigint := 0;
     v_updated   bigint := 0;
     v_fallback  boolean := false;
-    v_bad       bigint[];
     r           record;
+BEGIN
+    -- The second half of a merge batch, for either mode, once ingest.merge_products/_customers
+    -- have typed and checked the batch into pg_temp.ingest_typed (errs: 'field:code' items):
+    -- 1. every bad row reported, field by field, with the row's staged values;
+    SELECT count(*), coalesce(array_agg(t.row_no) FILTER (WHERE cardinality(t.errs) > 0), '{}')
+      INTO v_rows, v_bad FROM pg_temp.ingest_typed t;
+    v_rejected := cardinality(v_bad);
+    EXECUTE format('INSERT INTO ingest.ingestion_job_errors (vendor_id, job_id, row_no, field, code, message, raw)
+                    SELECT $1, $2, t.row_no, split_part(e, '':'', 1), split_part(e, '':'', 2),
+                           ingest.row_error_message(split_part(e, '':'', 1), split_part(e, '':'', 2)),
+                           ingest.staged_raw(to_jsonb(st))
+                      FROM %s st JOIN pg_temp.ingest_typed t ON t.row_no = st.row_no, unnest(t.errs) AS e
+                     WHERE st.vendor_id = $1 AND st.job_id = $2 AND st.row_no = ANY ($3)', v_stg)
+       USING p_vendor_id, p_job_id, v_bad;
+    -- 2. the good rows upserted in one statement; should the database still refuse one (a
+    --    constraint no check anticipates, a health profile the profile trigger refuses), the batch
+    --    is redone row by row so that only that row is rejected, whole;
+    BEGIN
+        SELECT * INTO v_inserted, v_updated FROM ingest.upsert_typed(p_mode, p_job_id, p_vendor_id, NULL);
+    EXCEPTION WHEN integrity_constraint_violation OR data_exception OR check_violation OR unique_violation THEN
+        v_fallback := true;
+    END;
+    IF v_fallback THEN
+        v_inserted := 0;
+        v_updated := 0;
+        FOR r IN SELECT row_no FROM pg_temp.ingest_typed WHERE cardinality(errs) = 0 ORDER BY row_no LOOP
+            DECLARE
+                v_i bigint; v_u bigint; v_msg text; v_detail text;
+            BEGIN
+                SELECT * INTO v_i, v_u FROM ingest.upsert_typed(p_mode, p_job_id, p_vendor_id, r.row_no);
+                v_inserted := v_inserted + v_i;
+                v_updated := v_updated + v_u;
+            EXCEPTION WHEN integrity_constraint_violation OR data_exception OR check_violation OR unique_violation THEN
+                GET STACKED DIAGNOSTICS v_msg = MESSAGE_TEXT, v_detail = PG_EXCEPTION_DETAIL;
+                EXECUTE format('INSERT INTO ingest.ingestion_job_errors (vendor_id, job_id, row_no, field, code, message, raw)
+                                SELECT $1, $2, st.row_no, NULL, ''rejected'', $4, ingest.staged_raw(to_jsonb(st))
+                                  FROM %s st WHERE st.vendor_id = $1 AND st.job_id = $2 AND st.row_no = $3', v_stg)
+                   USING p_vendor_id, p_job_id, r.row_no, v_msg || coalesce(': ' || nullif(v_detail, ''), '');
+                v_rejected := v_rejected + 1;
+            END;
+        END LOOP;
+    END IF;
+    -- 3. the batch leaves staging.
+    EXECUTE format('DELETE FROM %s st WHERE st.vendor_id = $1 AND st.job_id = $2 AND st.row_no BETWEEN $3 AND $4', v_stg)
+       USING p_vendor_id, p_job_id, p_from, p_to;
+    DROP TABLE pg_temp.ingest_typed;
+    RETURN jsonb_build_object('read', v_rows, 'inserted', v_inserted, 'updated', v_updated,
+                              'unchanged', v_rows - v_rejected - v_inserted - v_updated, 'rejected', v_rejected,
+                              'row_by_row', v_fallback);
+END
+$$;
+COMMENT ON FUNCTION ingest.apply_typed_batch(uuid, uuid, ingest.job_mode, bigint, bigint) IS
+  'Reports the bad rows of a typed merge batch (pg_temp.ingest_typed), upserts the good ones (row by row when the database refuses one), purges the batch from staging; returns its counts.';
+
+CREATE OR REPLACE FUNCTION ingest.upsert_typed(p_mode ingest.job_mode, p_job_id uuid, p_vendor_id uuid, p_row_no bigint)
+RETURNS TABLE (inserted bigint, updated bigint)
+LANGUAGE plpgsql
+AS $$
+BEGIN
+    IF p_mode = 'products' THEN
+        RETURN QUERY SELECT * FROM ingest.upsert_typed_products(p_job_id, p_vendor_id, p_row_no);
+    ELSE
+        RETURN QUERY SELECT * FROM ingest.upsert_typed_customers(p_vendor_id, p_row_no);
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION ingest.upsert_typed(ingest.job_mode, uuid, uuid, bigint) IS
+  'The mode''s upsert of the valid typed rows of a merge batch (all, or one row).';
+
+CREATE OR REPLACE FUNCTION ingest.merge_customers(p_job_id uuid, p_vendor_id uuid, p_from bigint, p_to bigint)
+RETURNS jsonb
+LANGUAGE plpgsql
+AS $$
 BEGIN
     DROP TABLE IF EXISTS pg_temp.ingest_typed;
     CREATE TEMP TABLE ingest_typed ON COMMIT DROP AS
@@ -113,53 +188,9 @@ BEGIN
                CASE WHEN t.macro_raw IS NOT NULL AND ingest.try_json_object(t.macro_raw) IS NULL THEN 'macro_targets:bad_json' END],
              NULL) AS errs
       FROM t;
-    GET DIAGNOSTICS v_rows = ROW_COUNT;
     ANALYZE pg_temp.ingest_typed;  -- a fresh temp table has no statistics: plans below need them
 
-    SELECT coalesce(array_agg(t.row_no), '{}') INTO v_bad FROM pg_temp.ingest_typed t WHERE cardinality(t.errs) > 0;
-    v_rejected := cardinality(v_bad);
-    INSERT INTO ingest.ingestion_job_errors (vendor_id, job_id, row_no, field, code, message, raw)
-    SELECT p_vendor_id, p_job_id, t.row_no, split_part(e, ':', 1), split_part(e, ':', 2),
-           ingest.row_error_message(split_part(e, ':', 1), split_part(e, ':', 2)), ingest.staged_raw(to_jsonb(st))
-      FROM ingest.stg_customers st
-      JOIN pg_temp.ingest_typed t ON t.row_no = st.row_no,
-           unnest(t.errs) AS e
-     WHERE st.vendor_id = p_vendor_id AND st.job_id = p_job_id AND st.row_no = ANY (v_bad);
-
-    BEGIN
-        SELECT * INTO v_inserted, v_updated FROM ingest.upsert_typed_customers(p_vendor_id, NULL);
-    EXCEPTION WHEN integrity_constraint_violation OR data_exception OR check_violation OR unique_violation THEN
-        v_fallback := true;
-    END;
-    IF v_fallback THEN
-        v_inserted := 0;
-        v_updated := 0;
-        FOR r IN SELECT row_no FROM pg_temp.ingest_typed WHERE cardinality(errs) = 0 ORDER BY row_no LOOP
-            DECLARE
-                v_i bigint; v_u bigint; v_msg text; v_detail text;
-            BEGIN
-                SELECT * INTO v_i, v_u FROM ingest.upsert_typed_customers(p_vendor_id, r.row_no);
-                v_inserted := v_inserted + v_i;
-                v_updated := v_updated + v_u;
-            EXCEPTION WHEN integrity_constraint_violation OR data_exception OR check_violation OR unique_violation THEN
-                GET STACKED DIAGNOSTICS v_msg = MESSAGE_TEXT, v_detail = PG_EXCEPTION_DETAIL;
-                INSERT INTO ingest.ingestion_job_errors (vendor_id, job_id, row_no, field, code, message, raw)
-                SELECT p_vendor_id, p_job_id, st.row_no, NULL, 'rejected',
-                       v_msg || coalesce(': ' || nullif(v_detail, ''), ''),
-                       ingest.staged_raw(to_jsonb(st))
-                  FROM ingest.stg_customers st
-                 WHERE st.vendor_id = p_vendor_id AND st.job_id = p_job_id AND st.row_no = r.row_no;
-                v_rejected := v_rejected + 1;
-            END;
-        END LOOP;
-    END IF;
-
-    DELETE FROM ingest.stg_customers st
-     WHERE st.vendor_id = p_vendor_id AND st.job_id = p_job_id AND st.row_no BETWEEN p_from AND p_to;
-    DROP TABLE pg_temp.ingest_typed;
-    RETURN jsonb_build_object('read', v_rows, 'inserted', v_inserted, 'updated', v_updated,
-                              'unchanged', v_rows - v_rejected - v_inserted - v_updated, 'rejected', v_rejected,
-                              'row_by_row', v_fallback);
+    RETURN ingest.apply_typed_batch(p_job_id, p_vendor_id, 'customers', p_from, p_to);
 END
 $$;
 COMMENT ON FUNCTION ingest.merge_customers(uuid, uuid, bigint, bigint) IS
@@ -230,6 +261,7 @@ COMMENT ON FUNCTION ingest.upsert_typed_customers(uuid, bigint) IS
   'Upsert of the valid typed rows of a customers merge batch (all, or one row) into customers and health profiles, unchanged rows skipped.';
 
 GRANT EXECUTE ON FUNCTION ingest.try_date(text), ingest.try_json_object(text),
+      ingest.apply_typed_batch(uuid, uuid, ingest.job_mode, bigint, bigint), ingest.upsert_typed(ingest.job_mode, uuid, uuid, bigint),
       ingest.merge_customers(uuid, uuid, bigint, bigint), ingest.upsert_typed_customers(uuid, bigint)
    TO odyssey_worker;
 

@@ -235,6 +235,40 @@ END
 $$;
 COMMENT ON FUNCTION ingest.job_purge_staging(ingest.ingestion_jobs) IS 'Removes whatever a job still has in staging.';
 
+CREATE OR REPLACE FUNCTION ingest.job_drop_repeats(p_job ingest.ingestion_jobs, p_field text, p_key text)
+RETURNS bigint
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    v_stg   text := CASE p_job.mode WHEN 'products' THEN 'ingest.stg_products' ELSE 'ingest.stg_customers' END;
+    v_rows  bigint[];
+    v_count bigint;
+BEGIN
+    -- Rows of the job whose key (an SQL expression over staging row s) repeats an earlier row's
+    -- are reported (code duplicate_in_file on p_field) and leave staging. The repeats' row
+    -- numbers are collected first and deleted through the (vendor, job, row_no) index: staging
+    -- statistics never know the job being validated (estimates of one row), and a join of staging
+    -- with its own window query is then planned as a nested loop that re-runs the window per row
+    -- (quadratic: minutes for 20,000 rows).
+    EXECUTE format('SELECT ARRAY(SELECT d.row_no FROM (
+                        SELECT s.row_no, row_number() OVER (PARTITION BY %1$s ORDER BY s.row_no) AS rn
+                          FROM %2$s s
+                         WHERE s.vendor_id = $1 AND s.job_id = $2 AND nullif(%1$s, %3$L) IS NOT NULL) d
+                     WHERE d.rn > 1)', p_key, v_stg, '')
+       INTO v_rows USING p_job.vendor_id, p_job.id;
+    EXECUTE format('WITH del AS (
+                        DELETE FROM %s s WHERE s.vendor_id = $1 AND s.job_id = $2 AND s.row_no = ANY ($3) RETURNING s.*)
+                    INSERT INTO ingest.ingestion_job_errors (vendor_id, job_id, row_no, field, code, message, raw)
+                    SELECT $1, $2, del.row_no, $4, %L, ingest.row_error_message($4, %L), ingest.staged_raw(to_jsonb(del))
+                      FROM del', v_stg, 'duplicate_in_file', 'duplicate_in_file')
+       USING p_job.vendor_id, p_job.id, v_rows, p_field;
+    GET DIAGNOSTICS v_count = ROW_COUNT;
+    RETURN v_count;
+END
+$$;
+COMMENT ON FUNCTION ingest.job_drop_repeats(ingest.ingestion_jobs, text, text) IS
+  'Reports (duplicate_in_file) and removes from staging the rows of a job whose key expression repeats an earlier row''s; returns how many.';
+
 CREATE OR REPLACE FUNCTION ingest.job_validate(p_job_id uuid)
 RETURNS jsonb
 LANGUAGE plpgsql
@@ -243,66 +277,16 @@ DECLARE
     v_job   ingest.ingestion_jobs := ingest.job_for_update(p_job_id);
     v_dups  bigint;
     v_bar   bigint := 0;
-    v_rows  bigint[];
 BEGIN
     IF v_job.phase <> 'copying' THEN
         RETURN jsonb_build_object('phase', v_job.phase);
     END IF;
     v_job.checkpoint := ingest.job_enter_phase(v_job.checkpoint, 'validating');
-    -- The first row of an external_id wins; later ones are reported and leave staging. The
-    -- repeats' row numbers are collected first and deleted through the (vendor, job, row_no)
-    -- index: staging statistics never know the job being validated (estimates of one row), and a
-    -- join of staging with its own window query is then planned as a nested loop that re-runs
-    -- the window per row (quadratic: minutes for 20,000 rows).
+    -- The first row of an external_id wins; for products also the first row of a barcode (a
+    -- barcode given to two different products of the file stays with the first).
+    v_dups := ingest.job_drop_repeats(v_job, 'external_id', 'btrim(s.external_id)');
     IF v_job.mode = 'products' THEN
-        v_rows := ARRAY(SELECT d.row_no FROM (
-            SELECT s.row_no, row_number() OVER (PARTITION BY btrim(s.external_id) ORDER BY s.row_no) AS rn
-              FROM ingest.stg_products s
-             WHERE s.vendor_id = v_job.vendor_id AND s.job_id = p_job_id AND nullif(btrim(s.external_id), '') IS NOT NULL) d
-             WHERE d.rn > 1);
-        WITH del AS (
-            DELETE FROM ingest.stg_products s
-             WHERE s.vendor_id = v_job.vendor_id AND s.job_id = p_job_id AND s.row_no = ANY (v_rows)
-            RETURNING s.*
-        )
-        INSERT INTO ingest.ingestion_job_errors (vendor_id, job_id, row_no, field, code, message, raw)
-        SELECT v_job.vendor_id, p_job_id, del.row_no, 'external_id', 'duplicate_in_file',
-               ingest.row_error_message('external_id', 'duplicate_in_file'), ingest.staged_raw(to_jsonb(del))
-          FROM del;
-        GET DIAGNOSTICS v_dups = ROW_COUNT;
-        -- A barcode given to two different products of the file: the first keeps it.
-        v_rows := ARRAY(SELECT d.row_no FROM (
-            SELECT s.row_no, row_number() OVER (PARTITION BY regexp_replace(s.barcode, '[\s-]', '', 'g') ORDER BY s.row_no) AS rn
-              FROM ingest.stg_products s
-             WHERE s.vendor_id = v_job.vendor_id AND s.job_id = p_job_id
-               AND nullif(regexp_replace(s.barcode, '[\s-]', '', 'g'), '') IS NOT NULL) d
-             WHERE d.rn > 1);
-        WITH del AS (
-            DELETE FROM ingest.stg_products s
-             WHERE s.vendor_id = v_job.vendor_id AND s.job_id = p_job_id AND s.row_no = ANY (v_rows)
-            RETURNING s.*
-        )
-        INSERT INTO ingest.ingestion_job_errors (vendor_id, job_id, row_no, field, code, message, raw)
-        SELECT v_job.vendor_id, p_job_id, del.row_no, 'barcode', 'duplicate_in_file',
-               ingest.row_error_message('barcode', 'duplicate_in_file'), ingest.staged_raw(to_jsonb(del))
-          FROM del;
-        GET DIAGNOSTICS v_bar = ROW_COUNT;
-    ELSE
-        v_rows := ARRAY(SELECT d.row_no FROM (
-            SELECT s.row_no, row_number() OVER (PARTITION BY btrim(s.external_id) ORDER BY s.row_no) AS rn
-              FROM ingest.stg_customers s
-             WHERE s.vendor_id = v_job.vendor_id AND s.job_id = p_job_id AND nullif(btrim(s.external_id), '') IS NOT NULL) d
-             WHERE d.rn > 1);
-        WITH del AS (
-            DELETE FROM ingest.stg_customers s
-             WHERE s.vendor_id = v_job.vendor_id AND s.job_id = p_job_id AND s.row_no = ANY (v_rows)
-            RETURNING s.*
-        )
-        INSERT INTO ingest.ingestion_job_errors (vendor_id, job_id, row_no, field, code, message, raw)
-        SELECT v_job.vendor_id, p_job_id, del.row_no, 'external_id', 'duplicate_in_file',
-               ingest.row_error_message('external_id', 'duplicate_in_file'), ingest.staged_raw(to_jsonb(del))
-          FROM del;
-        GET DIAGNOSTICS v_dups = ROW_COUNT;
+        v_bar := ingest.job_drop_repeats(v_job, 'barcode', $k$regexp_replace(s.barcode, '[\s-]', '', 'g')$k$);
     END IF;
     UPDATE ingest.ingestion_jobs j
        SET phase = 'merging', progress_pct = ingest.job_progress('merging', 0),
@@ -581,7 +565,7 @@ GRANT EXECUTE ON FUNCTION ingest.job_for_update(uuid), ingest.job_progress(text,
       ingest.job_enter_phase(jsonb, text), ingest.job_begin(uuid), ingest.job_plan(uuid, bytea),
       ingest.job_copy_resume(uuid), ingest.job_stage_chunk(uuid, bigint, bigint, bigint),
       ingest.job_row_defect(uuid, bigint, text, text, jsonb), ingest.job_purge_staging(ingest.ingestion_jobs),
-      ingest.job_validate(uuid), ingest.job_merge_next(uuid, integer), ingest.analyze_vendor_tables(ingest.job_mode),
+      ingest.job_drop_repeats(ingest.ingestion_jobs, text, text), ingest.job_validate(uuid), ingest.job_merge_next(uuid, integer), ingest.analyze_vendor_tables(ingest.job_mode),
       ingest.job_end(uuid, ingest.job_status, jsonb), ingest.job_analyze(uuid),
       ingest.job_finalize(uuid), ingest.job_fail(uuid, text, text)
    TO odyssey_worker;

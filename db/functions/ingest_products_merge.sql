@@ -67,14 +67,6 @@ CREATE OR REPLACE FUNCTION ingest.merge_products(p_job_id uuid, p_vendor_id uuid
 RETURNS jsonb
 LANGUAGE plpgsql
 AS $$
-DECLARE
-    v_rows      bigint;
-    v_rejected  bigint;
-    v_inserted  bigint := 0;
-    v_updated   bigint := 0;
-    v_fallback  boolean := false;
-    v_bad       bigint[];
-    r           record;
 BEGIN
     -- 1. Typed batch. Lists and codes are normalized once per distinct value of the batch.
     DROP TABLE IF EXISTS pg_temp.ingest_typed;
@@ -165,7 +157,6 @@ BEGIN
                               OR n.nut[i] > CASE WHEN k = 'energy_kcal' THEN 20000 WHEN k LIKE '%\_mg' THEN 1000000 ELSE 5000 END)),
              NULL) AS errs
       FROM n;
-    GET DIAGNOSTICS v_rows = ROW_COUNT;
     ANALYZE pg_temp.ingest_typed;  -- a fresh temp table has no statistics: plans below need them
 
     -- A barcode that already belongs to another of the vendor's products.
@@ -175,52 +166,8 @@ BEGIN
        AND b.vendor_id = p_vendor_id AND b.barcode = t.barcode
        AND b.product_id <> catalog.product_id(p_vendor_id, t.external_id);
 
-    -- 2. Every bad row reported, field by field.
-    SELECT coalesce(array_agg(t.row_no), '{}') INTO v_bad FROM pg_temp.ingest_typed t WHERE cardinality(t.errs) > 0;
-    v_rejected := cardinality(v_bad);
-    INSERT INTO ingest.ingestion_job_errors (vendor_id, job_id, row_no, field, code, message, raw)
-    SELECT p_vendor_id, p_job_id, t.row_no, split_part(e, ':', 1), split_part(e, ':', 2),
-           ingest.row_error_message(split_part(e, ':', 1), split_part(e, ':', 2)), ingest.staged_raw(to_jsonb(st))
-      FROM ingest.stg_products st
-      JOIN pg_temp.ingest_typed t ON t.row_no = st.row_no,
-           unnest(t.errs) AS e
-     WHERE st.vendor_id = p_vendor_id AND st.job_id = p_job_id AND st.row_no = ANY (v_bad);
-
-    -- 3. The good rows upserted in one statement; should the database still refuse one (a
-    --    constraint no check above anticipates), the batch is redone row by row so that only
-    --    that row is rejected.
-    BEGIN
-        SELECT * INTO v_inserted, v_updated FROM ingest.upsert_typed_products(p_job_id, p_vendor_id, NULL);
-    EXCEPTION WHEN integrity_constraint_violation OR data_exception OR check_violation OR unique_violation THEN
-        v_fallback := true;
-    END;
-    IF v_fallback THEN
-        v_inserted := 0;
-        v_updated := 0;
-        FOR r IN SELECT row_no FROM pg_temp.ingest_typed WHERE cardinality(errs) = 0 ORDER BY row_no LOOP
-            DECLARE
-                v_i bigint; v_u bigint;
-            BEGIN
-                SELECT * INTO v_i, v_u FROM ingest.upsert_typed_products(p_job_id, p_vendor_id, r.row_no);
-                v_inserted := v_inserted + v_i;
-                v_updated := v_updated + v_u;
-            EXCEPTION WHEN integrity_constraint_violation OR data_exception OR check_violation OR unique_violation THEN
-                INSERT INTO ingest.ingestion_job_errors (vendor_id, job_id, row_no, field, code, message, raw)
-                SELECT p_vendor_id, p_job_id, st.row_no, NULL, 'rejected', SQLERRM, ingest.staged_raw(to_jsonb(st))
-                  FROM ingest.stg_products st
-                 WHERE st.vendor_id = p_vendor_id AND st.job_id = p_job_id AND st.row_no = r.row_no;
-                v_rejected := v_rejected + 1;
-            END;
-        END LOOP;
-    END IF;
-
-    -- 4. The batch leaves staging.
-    DELETE FROM ingest.stg_products st
-     WHERE st.vendor_id = p_vendor_id AND st.job_id = p_job_id AND st.row_no BETWEEN p_from AND p_to;
-    DROP TABLE pg_temp.ingest_typed;
-    RETURN jsonb_build_object('read', v_rows, 'inserted', v_inserted, 'updated', v_updated,
-                              'unchanged', v_rows - v_rejected - v_inserted - v_updated, 'rejected', v_rejected,
-                              'row_by_row', v_fallback);
+    -- 2. Report, upsert, purge: shared with customers (ingest.apply_typed_batch, functions/ingest_customers_merge).
+    RETURN ingest.apply_typed_batch(p_job_id, p_vendor_id, 'products', p_from, p_to);
 END
 $$;
 COMMENT ON FUNCTION ingest.merge_products(uuid, uuid, bigint, bigint) IS

@@ -11,6 +11,7 @@ DROP FUNCTION ingest.job_end(uuid, ingest.job_status, jsonb);
 DROP FUNCTION ingest.analyze_vendor_tables(ingest.job_mode);
 DROP FUNCTION ingest.job_merge_next(uuid, integer);
 DROP FUNCTION ingest.job_validate(uuid);
+DROP FUNCTION ingest.job_drop_repeats(ingest.ingestion_jobs, text, text);
 DROP FUNCTION ingest.job_purge_staging(ingest.ingestion_jobs);
 DROP FUNCTION ingest.job_row_defect(uuid, bigint, text, text, jsonb);
 DROP FUNCTION ingest.job_stage_chunk(uuid, bigint, bigint, bigint);

@@ -8,6 +8,7 @@ SELECT 'ingest.job_copy_resume(uuid)'::regprocedure;
 SELECT 'ingest.job_stage_chunk(uuid, bigint, bigint, bigint)'::regprocedure;
 SELECT 'ingest.job_row_defect(uuid, bigint, text, text, jsonb)'::regprocedure;
 SELECT 'ingest.job_purge_staging(ingest.ingestion_jobs)'::regprocedure;
+SELECT 'ingest.job_drop_repeats(ingest.ingestion_jobs, text, text)'::regprocedure;
 SELECT 'ingest.job_validate(uuid)'::regprocedure;
 SELECT 'ingest.job_merge_next(uuid, integer)'::regprocedure;
 SELECT 'ingest.analyze_vendor_tables(ingest.job_mode)'::regprocedure;
