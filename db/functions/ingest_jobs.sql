@@ -129,7 +129,7 @@ BEGIN
     END IF;
     v_cp := v_job.checkpoint || jsonb_build_object(
         'format', v_format - 'has_data' || jsonb_build_object('columns', cardinality(v_headers)),
-        'plan', v_plan, 'stage_sql', ingest.stage_sql(v_mode, v_plan),
+        'plan', v_plan,
         'copy', jsonb_build_object('offset', (v_format ->> 'data_offset')::bigint, 'rows', 0));
     UPDATE ingest.ingestion_jobs j SET checkpoint = v_cp WHERE j.id = p_job_id;
     RETURN v_cp;
@@ -192,7 +192,8 @@ BEGIN
               p_job_id, v_job.checkpoint #>> '{copy,offset}', p_from USING ERRCODE = 'OD409', HINT = 'stale';
     END IF;
     -- pg_temp.ingest_raw holds this chunk (n = record number within the chunk, from 1).
-    EXECUTE v_job.checkpoint ->> 'stage_sql' USING p_job_id, v_job.vendor_id, v_base;
+    EXECUTE ingest.stage_sql(v_job.mode::text::ingest.mapping_mode, v_job.checkpoint -> 'plan')
+       USING p_job_id, v_job.vendor_id, v_base;
     IF v_records IS NULL THEN
         SELECT coalesce(max(n), 0) INTO v_records FROM pg_temp.ingest_raw;
     END IF;
