@@ -3,7 +3,7 @@
 -- UUID v5 of (vendor_id, external_id) (pinned by a CHECK), making PRIMARY KEY (vendor_id, id) the
 -- external_id key, and barcodes are keyed in catalog.product_barcodes. Writes run as vendor_admin.
 BEGIN;
-SELECT plan(32);
+SELECT plan(37);
 
 INSERT INTO catalog.tax_categories (code, label) VALUES ('t-uniq-cat', 'Test category');
 INSERT INTO core.vendors (id, name) VALUES
@@ -126,6 +126,30 @@ RESET ROLE;
 SELECT is((SELECT count(*) FROM crm.customers WHERE external_id = 'cust-1'), 2::bigint,
           'both vendors hold a cust-1 (seen without RLS by the test superuser)');
 SELECT is((SELECT count(*) FROM catalog.products WHERE external_id = 'sku-1'), 2::bigint, 'and an sku-1');
+
+-- 6. a deleted product takes its barcode claim and its lineage rows with it (one statement
+--    trigger; no per-row foreign key from either table into products)
+SET LOCAL odyssey.vendor_id = 'aaaaaaaa-0000-4000-8000-00000000000a';
+INSERT INTO catalog.product_sources (vendor_id, product_id, source, source_ref)
+SELECT vendor_id, id, 'api', 'test' FROM catalog.products
+ WHERE vendor_id = 'aaaaaaaa-0000-4000-8000-00000000000a' AND external_id IN ('sku-1', 'sku-3');
+SELECT is((SELECT count(*) FROM catalog.product_barcodes
+            WHERE vendor_id = 'aaaaaaaa-0000-4000-8000-00000000000a' AND barcode = '04012345678909'), 1::bigint,
+          'sku-3 holds barcode 04012345678909');
+DELETE FROM catalog.products WHERE vendor_id = 'aaaaaaaa-0000-4000-8000-00000000000a' AND external_id = 'sku-3';
+SELECT is((SELECT count(*) FROM catalog.product_barcodes
+            WHERE vendor_id = 'aaaaaaaa-0000-4000-8000-00000000000a' AND barcode = '04012345678909'), 0::bigint,
+          'deleting the product releases its barcode');
+SELECT results_eq($$ SELECT product_id FROM catalog.product_sources
+                      WHERE vendor_id = 'aaaaaaaa-0000-4000-8000-00000000000a' AND source_ref = 'test' $$,
+                  $$ VALUES (catalog.product_id('aaaaaaaa-0000-4000-8000-00000000000a', 'sku-1')) $$,
+                  'and removes its lineage rows, not another product''s');
+SELECT is((SELECT count(*) FROM catalog.product_barcodes WHERE vendor_id = 'bbbbbbbb-0000-4000-8000-00000000000b'), 1::bigint,
+          'another vendor''s barcode claims are untouched');
+SELECT is((SELECT count(*) FROM pg_constraint c JOIN pg_inherits i ON i.inhrelid = c.conrelid
+            WHERE c.contype = 'f' AND i.inhparent IN ('catalog.product_barcodes'::regclass, 'catalog.product_sources'::regclass)
+              AND c.confrelid IN (SELECT inhrelid FROM pg_inherits WHERE inhparent = 'catalog.products'::regclass)),
+          0::bigint, 'no per-row foreign key from barcodes or lineage into products (it cost a lookup per written row)');
 
 SELECT * FROM finish();
 ROLLBACK;

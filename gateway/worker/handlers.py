@@ -31,12 +31,19 @@ class JobContext:
     worker_id: str
     stop: threading.Event = field(default_factory=threading.Event)
     _connect: Callable[[], psycopg.Connection] | None = None
+    _open: Callable[[], psycopg.Connection] | None = None
 
     def connection(self) -> psycopg.Connection:
         """This handler thread's own connection (role odyssey_worker, autocommit off)."""
         if self._connect is None:
             raise RuntimeError("no database connection factory")
         return self._connect()
+
+    def open_connection(self) -> psycopg.Connection:
+        """A further connection (same role, autocommit off) for work done in parallel; the caller closes it."""
+        if self._open is None:
+            raise RuntimeError("no database connection factory")
+        return self._open()
 
     def check(self) -> None:
         """Raise JobInterrupted if the job must stop."""

@@ -7,6 +7,8 @@ map it into staging and advance the checkpoint in the same transaction. A chunk 
 refuses (a record with the wrong number of fields, bytes that are not in the file's encoding,
 blank lines) is split record by record with the csv module instead, and each unreadable record is
 reported as a row defect. Every rule — format, mapping, validation, merge, totals — is SQL's.
+The merge runs over ODYSSEY_INGEST_MERGE_CONNECTIONS connections at once (default 2, one per
+core here): each claims, merges and checkpoints whole batches in SQL (ingest.job_merge_next).
 A worker that dies leaves the job at its last checkpoint; the next one continues from there."""
 from __future__ import annotations
 
@@ -15,6 +17,9 @@ import io
 import json
 import logging
 import os
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import BinaryIO
 
@@ -29,6 +34,7 @@ log = logging.getLogger("odyssey.worker.ingest")
 SAMPLE_BYTES = 256 * 1024
 CHUNK_BYTES = int(os.environ.get("ODYSSEY_INGEST_CHUNK_BYTES", 32 * 1024 * 1024))
 MERGE_BATCH_ROWS = int(os.environ.get("ODYSSEY_INGEST_BATCH_ROWS", 100_000))
+MERGE_CONNECTIONS = max(1, int(os.environ.get("ODYSSEY_INGEST_MERGE_CONNECTIONS", 2)))
 PY_ENCODINGS = {"UTF8": "utf-8", "WIN1252": "cp1252"}
 COPY_REFUSALS = (psycopg.errors.BadCopyFileFormat, psycopg.errors.CharacterNotInRepertoire,
                  psycopg.errors.UntranslatableCharacter, psycopg.errors.InvalidTextRepresentation)
@@ -71,20 +77,23 @@ class IngestJob:
         if not self.job_id:
             raise PermanentError("payload has no job_id")
         self.conn = ctx.connection()
+        self.user_id: str | None = None
 
     # ---- database steps: one transaction each -------------------------------------------
-    def call(self, function: str, *args: object) -> dict:
-        with self.conn.transaction():
-            row = self.conn.execute(
+    def call(self, function: str, *args: object, conn: psycopg.Connection | None = None) -> dict:
+        conn = conn or self.conn
+        with conn.transaction():
+            row = conn.execute(
                 sql.SQL("select {}({})").format(sql.SQL(function), sql.SQL(", ").join(sql.Placeholder() * len(args))),
                 args).fetchone()
         return row[0] if row else None
 
-    def set_tenant(self, vendor_id: str, user_id: str | None) -> None:
+    def set_tenant(self, vendor_id: str, user_id: str | None, conn: psycopg.Connection | None = None) -> None:
         # Session-wide on this handler thread's own connection, reset for every job.
-        self.conn.execute("select set_config('odyssey.vendor_id', %s, false), set_config('odyssey.user_id', %s, false)",
-                          (vendor_id, user_id or ""))
-        self.conn.commit()
+        conn = conn or self.conn
+        conn.execute("select set_config('odyssey.vendor_id', %s, false), set_config('odyssey.user_id', %s, false)",
+                     (vendor_id, user_id or ""))
+        conn.commit()
 
     def fail(self, code: str, message: str) -> None:
         self.call("ingest.job_fail", self.job_id, code, message)
@@ -102,7 +111,8 @@ class IngestJob:
             raise
         if state["finished"]:
             return
-        self.set_tenant(self.ctx.vendor_id, state.get("created_by"))
+        self.user_id = state.get("created_by")
+        self.set_tenant(self.ctx.vendor_id, self.user_id)
         try:
             self.steps(state)
         except PermanentError as exc:
@@ -140,16 +150,53 @@ class IngestJob:
             self.call("ingest.job_validate", self.job_id)
             phase = "merging"
         if phase == "merging":
-            while True:
-                self.ctx.check()
-                step = self.call("ingest.job_merge_next", self.job_id, MERGE_BATCH_ROWS)
-                if step["done"]:
-                    break
+            self.merge()
             phase = "analyzing"
         if phase == "analyzing":
             self.ctx.check()
             self.call("ingest.job_analyze", self.job_id)
             self.call("ingest.job_finalize", self.job_id)
+
+    # ---- merge phase --------------------------------------------------------------------
+    def merge(self) -> None:
+        """Merges every staged batch, MERGE_CONNECTIONS batches at a time (SQL claims each batch and
+        checkpoints it); returns once the job has left the merging phase."""
+        extra = [self.ctx.open_connection() for _ in range(MERGE_CONNECTIONS - 1)]
+        failed = threading.Event()
+        try:
+            for conn in extra:
+                self.set_tenant(self.ctx.vendor_id, self.user_id, conn)
+            with ThreadPoolExecutor(max_workers=max(1, len(extra))) as pool:
+                while True:
+                    futures = [pool.submit(self.merge_batches, conn, failed) for conn in extra]
+                    try:
+                        finished = self.merge_batches(self.conn, failed)
+                    except BaseException:
+                        failed.set()
+                        raise
+                    for future in futures:
+                        finished = future.result() or finished
+                    if finished:
+                        return
+                    time.sleep(0.5)  # every batch left is claimed by a connection that is not ours (a taken-over worker's)
+        finally:
+            for conn in extra:
+                conn.close()
+
+    def merge_batches(self, conn: psycopg.Connection, failed: threading.Event) -> bool:
+        """Merges batches on one connection until none is left (True) or all left are claimed elsewhere (False)."""
+        try:
+            while not failed.is_set():
+                self.ctx.check()
+                step = self.call("ingest.job_merge_next", self.job_id, MERGE_BATCH_ROWS, conn=conn)
+                if step["done"]:
+                    return True
+                if step.get("busy"):
+                    return False
+            return False
+        except BaseException:
+            failed.set()
+            raise
 
     # ---- copy phase ---------------------------------------------------------------------
     def copy(self, source: BinaryIO, checkpoint: dict) -> None:

@@ -175,7 +175,8 @@ class Worker:
     def _dispatch(self, pool: ThreadPoolExecutor, jobs: list[tuple]) -> None:
         for job_id, kind, vendor_id, payload, attempts, max_attempts in jobs:
             ctx = JobContext(job_id, kind, vendor_id, payload, attempts, max_attempts,
-                             worker_id=self.cfg.worker_id, _connect=self._thread_conn)
+                             worker_id=self.cfg.worker_id, _connect=self._thread_conn,
+                             _open=lambda: psycopg.connect(self.cfg.url))
             run = _Running(ctx, time.monotonic())
             with self._lock:
                 self._running[job_id] = run

@@ -159,3 +159,26 @@ def module_worker(store: Store, tmp_path_factory: pytest.TempPathFactory) -> Ite
     w.start("--concurrency", "2", "--poll-interval", "0.5", "--reap-interval", "2")
     yield w
     w.stop_all()
+
+
+@pytest.fixture()
+def probe(superuser_url: str):
+    """Records every committed update of an ingestion job (which backend, phase, checkpoint):
+    test instrumentation, removed afterwards."""
+    with psycopg.connect(superuser_url, autocommit=True) as conn:
+        conn.execute("""
+            create schema ingest_probe;
+            create table ingest_probe.updates (id bigserial primary key, job_id uuid, pid int, attempt int, phase text,
+                                               copy_offset bigint, merged_through bigint, at timestamptz default clock_timestamp());
+            create function ingest_probe.record() returns trigger language plpgsql security definer set search_path = '' as $$
+            begin
+                insert into ingest_probe.updates (job_id, pid, attempt, phase, copy_offset, merged_through)
+                values (new.id, pg_catalog.pg_backend_pid(), new.attempt, new.phase, (new.checkpoint #>> '{copy,offset}')::bigint,
+                        (new.checkpoint #>> '{merge,through}')::bigint);
+                return null;
+            end $$;
+            grant usage on schema ingest_probe to odyssey_worker, odyssey_owner;
+            create trigger ingest_probe_updates after update on ingest.ingestion_jobs
+                for each row execute function ingest_probe.record();""")
+        yield conn
+        conn.execute("drop trigger ingest_probe_updates on ingest.ingestion_jobs; drop schema ingest_probe cascade;")

@@ -53,29 +53,6 @@ def big_file(rows: int, seed: int) -> bytes:
     return ("\n".join(out) + "\n").encode("utf-8")
 
 
-@pytest.fixture()
-def probe(superuser_url: str):
-    """Records every committed update of an ingestion job (which backend, phase, checkpoint):
-    test instrumentation, removed afterwards."""
-    with psycopg.connect(superuser_url, autocommit=True) as conn:
-        conn.execute("""
-            create schema ingest_probe;
-            create table ingest_probe.updates (id bigserial primary key, job_id uuid, pid int, attempt int, phase text,
-                                               copy_offset bigint, merged_through bigint, at timestamptz default clock_timestamp());
-            create function ingest_probe.record() returns trigger language plpgsql security definer set search_path = '' as $$
-            begin
-                insert into ingest_probe.updates (job_id, pid, attempt, phase, copy_offset, merged_through)
-                values (new.id, pg_catalog.pg_backend_pid(), new.attempt, new.phase, (new.checkpoint #>> '{copy,offset}')::bigint,
-                        (new.checkpoint #>> '{merge,through}')::bigint);
-                return null;
-            end $$;
-            grant usage on schema ingest_probe to odyssey_worker, odyssey_owner;
-            create trigger ingest_probe_updates after update on ingest.ingestion_jobs
-                for each row execute function ingest_probe.record();""")
-        yield conn
-        conn.execute("drop trigger ingest_probe_updates on ingest.ingestion_jobs; drop schema ingest_probe cascade;")
-
-
 def checkpoint(conn: psycopg.Connection, job: str) -> tuple:
     """(phase, copy offset, merged through, holding worker, status); the offset counts once rows are staged."""
     return conn.execute("""select j.phase, case when (j.checkpoint #>> '{copy,rows}')::bigint > 0
@@ -159,14 +136,16 @@ def test_kill_9_at_random_points_changes_nothing(su_conn, probe, new_vendor, sto
     assert (a_minus_b, b_minus_a) == (0, 0), f"products differ from the clean run's: {diff}\n{context}"
     assert n == totals["inserted"] and bar_a == bar_b and feat_a == feat_b, diff
     assert sources == sourced == n, "one lineage row per product: every product was written once"
-    # Committed steps of the job, in commit order: one backend's run, then the next one's; never back.
+    # Committed steps of the job, in commit order: one worker's run (an attempt, on its one or two
+    # merge connections), then the next one's; never back.
     updates = su_conn.execute("select pid, attempt, phase, copy_offset, merged_through from ingest_probe.updates "
                               "where job_id = %s order by id", (job,)).fetchall()
-    runs = [pid for i, (pid, *_) in enumerate(updates) if i == 0 or updates[i - 1][0] != pid]
+    runs = [attempt for i, (_, attempt, *_) in enumerate(updates) if i == 0 or updates[i - 1][1] != attempt]
     assert len(runs) == len(set(runs)), f"two workers' steps interleaved: {runs}"
     assert len(runs) >= len(kills) + 1, context
-    attempts = [a for a, *_ in (u[1:] for u in updates)]
-    assert attempts == sorted(attempts) and attempts[-1] >= len(kills) + 1
+    assert runs == sorted(runs) and runs[-1] >= len(kills) + 1
+    pids = {attempt: {pid for pid, a, *_ in updates if a == attempt} for attempt in runs}
+    assert all(pids[x].isdisjoint(pids[y]) for x in runs for y in runs if x < y), "a backend committed for two workers"
     merged = [m for *_, m in updates if m is not None]
     assert merged == sorted(merged), "the merge checkpoint never went back"
     events = su_conn.execute("select event_type, count(*) from hooks.events where data ->> 'job_id' = %s group by 1",

@@ -20,3 +20,4 @@ SELECT 'api.cancel_job(uuid)'::regprocedure;
 SELECT 'api.job_errors(uuid)'::regprocedure;
 SELECT 'ingest.job_dead_lettered()'::regprocedure;
 SELECT 1/count(*)::int FROM pg_catalog.pg_trigger WHERE tgname = 'dead_letters_fail_ingestion_job' AND tgrelid = 'queue.dead_letters'::regclass;
+SELECT 'ingest.analyze_staging(ingest.job_mode)'::regprocedure;

@@ -1,0 +1,24 @@
+-- Revert odyssey:functions/ingest_jobs from pg
+BEGIN;
+DROP TRIGGER dead_letters_fail_ingestion_job ON queue.dead_letters;
+DROP FUNCTION ingest.job_dead_lettered();
+DROP FUNCTION api.job_errors(uuid);
+DROP FUNCTION api.cancel_job(uuid);
+DROP FUNCTION ingest.job_fail(uuid, text, text);
+DROP FUNCTION ingest.job_finalize(uuid);
+DROP FUNCTION ingest.job_analyze(uuid);
+DROP FUNCTION ingest.job_end(uuid, ingest.job_status, jsonb);
+DROP FUNCTION ingest.analyze_vendor_tables(ingest.job_mode);
+DROP FUNCTION ingest.job_merge_next(uuid, integer);
+DROP FUNCTION ingest.job_validate(uuid);
+DROP FUNCTION ingest.job_drop_repeats(ingest.ingestion_jobs, text, text);
+DROP FUNCTION ingest.job_purge_staging(ingest.ingestion_jobs);
+DROP FUNCTION ingest.job_row_defect(uuid, bigint, text, text, jsonb);
+DROP FUNCTION ingest.job_stage_chunk(uuid, bigint, bigint, bigint);
+DROP FUNCTION ingest.job_copy_resume(uuid);
+DROP FUNCTION ingest.job_plan(uuid, bytea);
+DROP FUNCTION ingest.job_begin(uuid);
+DROP FUNCTION ingest.job_enter_phase(jsonb, text);
+DROP FUNCTION ingest.job_progress(text, numeric);
+DROP FUNCTION ingest.job_for_update(uuid);
+COMMIT;
