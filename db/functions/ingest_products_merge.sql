@@ -97,6 +97,9 @@ BEGIN
     ), t AS (
         SELECT s.row_no,
                nullif(btrim(s.external_id), '') AS external_id,
+               -- a plain column, so that joins on it can be index conditions under RLS (a join on
+               -- the non-leakproof product_id() call is evaluated only above the policy's filter)
+               catalog.product_id(p_vendor_id, nullif(btrim(s.external_id), '')) AS id,
                nullif(btrim(s.name), '') AS name,
                coalesce(btrim(s.brand), '') AS brand,
                coalesce(s.description, '') AS description,
@@ -176,9 +179,9 @@ BEGIN
     -- A barcode that already belongs to another of the vendor's products.
     UPDATE pg_temp.ingest_typed t SET errs = t.errs || 'barcode:duplicate_barcode'::text
       FROM catalog.product_barcodes b
-     WHERE t.barcode IS NOT NULL AND cardinality(t.errs) = 0
+     WHERE t.barcode IS NOT NULL AND t.errs = '{}'
        AND b.vendor_id = p_vendor_id AND b.barcode = t.barcode
-       AND b.product_id <> catalog.product_id(p_vendor_id, t.external_id);
+       AND b.product_id <> t.id;
 
     -- 2. Report, upsert, purge: shared with customers (ingest.apply_typed_batch, functions/ingest_customers_merge).
     RETURN ingest.apply_typed_batch(p_job_id, p_vendor_id, 'products', p_from, p_to);
@@ -191,12 +194,42 @@ CREATE OR REPLACE FUNCTION ingest.upsert_typed_products(p_job_id uuid, p_vendor_
 RETURNS TABLE (inserted bigint, updated bigint)
 LANGUAGE plpgsql
 AS $$
+DECLARE
+    v_hashjoin  text := current_setting('enable_hashjoin');
+    v_mergejoin text := current_setting('enable_mergejoin');
+    v_seqscan   text := current_setting('enable_seqscan');
 BEGIN
     -- The valid rows of pg_temp.ingest_typed (or only row p_row_no) into catalog.products, plus a
-    -- product_sources lineage row for each inserted or changed product.
-    RETURN QUERY
+    -- product_sources lineage row for each inserted or changed product. Two statements:
+    --
+    -- 1. The rows to write, in their final column types, into pg_temp.ingest_upsert: every valid row
+    --    but those whose live product already holds exactly these values. That probe must be one
+    --    primary-key lookup per row, and statistics cannot tell the planner so (a catalog growing
+    --    while it is merged, a fresh vendor's empty leaves): as a hash join it read the vendor's
+    --    whole catalog for every batch; as a nested loop over a "small" leaf's seq scan it read,
+    --    for every row, every page the merge itself had filled. So hash and merge joins and seq
+    --    scans are off for this one statement, and restored before the next (the rollback of the
+    --    caller's subtransaction restores them should it raise).
+    --    (The valid rows are `errs = '{}'`, not `cardinality(errs) = 0`: the planner estimates an
+    --    equality from ingest_typed's statistics, a function call at 0.5 % of the rows, and at 15
+    --    rows of 3,000 it chose to materialize the vendor's whole catalog as the inner side.)
+    -- 2. The upsert from that table, planned normally: the statement triggers it fires (barcodes,
+    --    matching features) join their transition tables, which need hash joins.
+    IF to_regclass('pg_temp.ingest_upsert') IS NULL THEN
+        CREATE TEMP TABLE ingest_upsert ON COMMIT DROP AS
+        SELECT id, external_id, barcode, gtin_type, name, brand, description, category_id, sub_category_id,
+               cuisine_id, market_id, price, currency, status, ingredients, nutrition, serving_size,
+               package_weight, dietary_tags, allergens, certifications, regulatory_codes, source_url
+          FROM catalog.products WITH NO DATA;
+    ELSE
+        DELETE FROM pg_temp.ingest_upsert;
+    END IF;
+
+    PERFORM set_config('enable_hashjoin', 'off', true), set_config('enable_mergejoin', 'off', true),
+            set_config('enable_seqscan', 'off', true);
+    INSERT INTO pg_temp.ingest_upsert
     WITH c AS (
-        SELECT catalog.product_id(p_vendor_id, t.external_id) AS id, t.external_id, t.barcode,
+        SELECT t.id, t.external_id, t.barcode,
                coalesce(t.gtin_type, CASE length(t.barcode) WHEN 8 THEN 'ean_8' WHEN 12 THEN 'upc_a'
                                                             WHEN 13 THEN 'ean_13' WHEN 14 THEN 'gtin_14' END)::catalog.gtin_type AS gtin_type,
                t.name, t.brand, t.description, t.category_id, t.sub_category_id, t.cuisine_id, t.market_id,
@@ -210,27 +243,28 @@ BEGIN
                t.serving_size, t.package_weight, t.dietary_tags, t.allergens, t.certifications,
                t.regulatory_codes, t.source_url
           FROM pg_temp.ingest_typed t
-         WHERE cardinality(t.errs) = 0 AND (p_row_no IS NULL OR t.row_no = p_row_no)
-    ), changed AS (
-        -- Rows whose live product already holds exactly these values are left alone: no row
-        -- trigger, no new version, no lineage. One primary-key probe per row (LIMIT 1 keeps this
-        -- a per-row subplan: as an anti-join it was planned as a scan of the vendor's whole catalog
-        -- for every batch).
-        SELECT c.* FROM c
-         WHERE NOT coalesce((
-               SELECT true FROM catalog.products p
-                WHERE p.vendor_id = p_vendor_id AND p.id = c.id AND p.soft_deleted_at IS NULL
-                  AND (p.barcode, p.gtin_type, p.name, p.brand, p.description, p.category_id, p.sub_category_id,
-                       p.cuisine_id, p.market_id, p.price, p.currency, p.status, p.ingredients, p.nutrition,
-                       p.serving_size, p.package_weight, p.dietary_tags, p.allergens, p.certifications,
-                       p.regulatory_codes, p.source_url)
-                      IS NOT DISTINCT FROM
-                      (c.barcode, c.gtin_type, c.name, c.brand, c.description, c.category_id, c.sub_category_id,
-                       c.cuisine_id, c.market_id, c.price, c.currency, c.status, c.ingredients, c.nutrition,
-                       c.serving_size, c.package_weight, c.dietary_tags, c.allergens, c.certifications,
-                       c.regulatory_codes, c.source_url)
-                LIMIT 1), false)
-    ), w AS (
+         WHERE t.errs = '{}' AND (p_row_no IS NULL OR t.row_no = p_row_no)
+    )
+    -- Rows whose live product already holds exactly these values are left alone: no row trigger,
+    -- no new version, no lineage.
+    SELECT c.* FROM c
+    WHERE NOT EXISTS (
+          SELECT FROM catalog.products p
+           WHERE p.vendor_id = p_vendor_id AND p.id = c.id AND p.soft_deleted_at IS NULL
+             AND (p.barcode, p.gtin_type, p.name, p.brand, p.description, p.category_id, p.sub_category_id,
+                  p.cuisine_id, p.market_id, p.price, p.currency, p.status, p.ingredients, p.nutrition,
+                  p.serving_size, p.package_weight, p.dietary_tags, p.allergens, p.certifications,
+                  p.regulatory_codes, p.source_url)
+                 IS NOT DISTINCT FROM
+                 (c.barcode, c.gtin_type, c.name, c.brand, c.description, c.category_id, c.sub_category_id,
+                  c.cuisine_id, c.market_id, c.price, c.currency, c.status, c.ingredients, c.nutrition,
+                  c.serving_size, c.package_weight, c.dietary_tags, c.allergens, c.certifications,
+                  c.regulatory_codes, c.source_url));
+    PERFORM set_config('enable_hashjoin', v_hashjoin, true), set_config('enable_mergejoin', v_mergejoin, true),
+            set_config('enable_seqscan', v_seqscan, true);
+
+    RETURN QUERY
+    WITH w AS (
         INSERT INTO catalog.products AS p (id, vendor_id, external_id, barcode, gtin_type, name, brand, description,
                category_id, sub_category_id, cuisine_id, market_id, price, currency, status, ingredients,
                nutrition, serving_size, package_weight, dietary_tags, allergens, certifications,
@@ -239,7 +273,7 @@ BEGIN
                ch.category_id, ch.sub_category_id, ch.cuisine_id, ch.market_id, ch.price, ch.currency, ch.status,
                ch.ingredients, ch.nutrition, ch.serving_size, ch.package_weight, ch.dietary_tags, ch.allergens,
                ch.certifications, ch.regulatory_codes, ch.source_url
-          FROM changed ch
+          FROM pg_temp.ingest_upsert ch
         ON CONFLICT (vendor_id, id) DO UPDATE
            SET barcode = EXCLUDED.barcode, gtin_type = EXCLUDED.gtin_type, name = EXCLUDED.name,
                brand = EXCLUDED.brand, description = EXCLUDED.description, category_id = EXCLUDED.category_id,
