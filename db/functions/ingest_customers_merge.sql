@@ -252,9 +252,13 @@ BEGIN
     )
     SELECT coalesce(array_agg(h.customer_id), '{}') INTO v_health FROM h;
 
+    -- Updated: customers changed or whose profile changed, less the new ones. A set difference
+    -- (hashed); "x <> ALL (v_new)" compared each id with the new ones one by one: 27 s for a
+    -- batch of 100,000 new customers.
     RETURN QUERY
     SELECT cardinality(v_new)::bigint,
-           (SELECT count(DISTINCT x) FROM unnest(v_changed || v_health) AS x WHERE x <> ALL (v_new));
+           (SELECT count(*) FROM (SELECT unnest(v_changed) UNION SELECT unnest(v_health)
+                                  EXCEPT SELECT unnest(v_new)) AS d);
 END
 $$;
 COMMENT ON FUNCTION ingest.upsert_typed_customers(uuid, bigint) IS
