@@ -13,7 +13,11 @@
      RSS, and the ingest rate;
   4. ingests the same file again: every row unchanged.
 
-  .venv/bin/python scripts/bench_ingest.py [--rows 2000000] [--via store|tus] [--keep-vendor]
+With --mode customers the file is a customer list instead (name, email, dob, gender and a health
+profile on every row: height, weight, activity, conditions, allergens; ~200 bytes a row), merged
+with the profiles' derivations.
+
+  .venv/bin/python scripts/bench_ingest.py [--mode products|customers] [--rows 2000000] [--via store|tus] [--keep-vendor]
 """
 from __future__ import annotations
 
@@ -90,9 +94,34 @@ def generate(path: Path, rows: int, seed: int = 7) -> None:
     tmp.rename(path)
 
 
-def raw_copy_baseline(path: Path) -> float:
+CUSTOMER_HEADER = ["external_id", "full_name", "email", "dob", "gender", "height_cm", "weight_kg", "activity_level",
+                   "conditions", "avoid_allergens", "custom_tags"]
+FIRST = "Ann Bob Chloé José Zoë Mary Li Omar Priya Sven Aiko Lucas Maria Noah Emma Ivan Fatima Kwame Elena Raj".split()
+LAST = "Lee Stone Dupont Núñez O'Neil Kim Haddad Rao Berg Sato Silva Rossi Novak Mensah Ionescu Patel Müller".split()
+ACTIVITIES = ["sedentary", "light", "moderate", "very", "extra"]
+CONDITIONS = ["", "", "", "hypertension", "type2_diabetes", "celiac", "ckd", "hypertension; type2_diabetes"]
+
+
+def generate_customers(path: Path, rows: int, seed: int = 11) -> None:
+    rng = random.Random(seed)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    with open(tmp, "w", encoding="utf-8", newline="") as f:
+        f.write(",".join(CUSTOMER_HEADER) + "\r\n")
+        for i in range(1, rows + 1):
+            gender = rng.choice(["female", "male"])
+            row = [f"C-{i:08d}", f"{rng.choice(FIRST)} {rng.choice(LAST)}", f"customer{i}@example.com",
+                   f"{rng.randint(1940, 2006)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}", gender,
+                   f"{rng.randint(150, 200)}", f"{rng.randint(450, 1300) / 10:.1f}", rng.choice(ACTIVITIES),
+                   rng.choice(CONDITIONS), ", ".join(sorted(set(rng.choices(ALLERGENS, k=rng.randint(0, 2))))),
+                   "; ".join(sorted(set(rng.choices(["vip", "newsletter", "clinic", "trial"], k=rng.randint(0, 2)))))]
+            f.write(",".join(csv_cell(c) for c in row) + "\r\n")
+    tmp.rename(path)
+
+
+def raw_copy_baseline(path: Path, ncols: int) -> float:
     """COPY the file as it is into an unindexed table of text columns (the floor of any pipeline)."""
-    cols = ", ".join(f"c{i} text" for i in range(1, len(HEADER) + 1))
+    cols = ", ".join(f"c{i} text" for i in range(1, ncols + 1))
     with su_connect() as conn:
         conn.execute("DROP TABLE IF EXISTS public.bench_raw_copy")
         conn.execute(f"CREATE TABLE public.bench_raw_copy ({cols})")
@@ -118,7 +147,7 @@ def create_vendor(name: str) -> str:
     return vendor
 
 
-def submit_store(vendor: str, path: Path) -> str:
+def submit_store(vendor: str, path: Path, mode: str) -> str:
     """Job + completed upload written directly, the file copied into the local upload store."""
     job = str(uuid.uuid4())
     store = Path(setting("ODYSSEY_UPLOAD_DIR") or REPO / ".odyssey" / "uploads")
@@ -131,8 +160,8 @@ def submit_store(vendor: str, path: Path) -> str:
     size = path.stat().st_size
     with su_connect() as conn, conn.transaction():
         conn.execute("SELECT set_config('odyssey.vendor_id', %s, true)", (vendor,))
-        conn.execute("INSERT INTO ingest.ingestion_jobs (id, vendor_id, mode, phase, params) VALUES (%s, %s, 'products', 'queued', %s)",
-                     (job, vendor, json.dumps({"filename": path.name, "size": size, "source": "bench"})))
+        conn.execute("INSERT INTO ingest.ingestion_jobs (id, vendor_id, mode, phase, params) VALUES (%s, %s, %s, 'queued', %s)",
+                     (job, vendor, mode, json.dumps({"filename": path.name, "size": size, "source": "bench"})))
         conn.execute("INSERT INTO ingest.uploads (job_id, vendor_id, object_path, upload_length, upload_offset, completed_at) "
                      "VALUES (%s, %s, %s, %s, %s, now())", (job, vendor, f"{vendor}/{job}", size, size))
         conn.execute("UPDATE ingest.ingestion_jobs SET queue_job_id = queue.enqueue('ingest.csv', %s, jsonb_build_object('job_id', %s::text)) "
@@ -140,7 +169,7 @@ def submit_store(vendor: str, path: Path) -> str:
     return job
 
 
-def submit_tus(vendor: str, path: Path, base_url: str) -> tuple[str, float]:
+def submit_tus(vendor: str, path: Path, base_url: str, mode: str) -> tuple[str, float]:
     """The file through the gateway: POST /api/v1/ingest/csv, then a tuspy upload (as `odyssey ingest`)."""
     from tusclient import client as tus_client  # noqa: PLC0415
 
@@ -155,7 +184,7 @@ def submit_tus(vendor: str, path: Path, base_url: str) -> tuple[str, float]:
                      "ON CONFLICT DO NOTHING", (vendor,))
     headers = {"Authorization": f"Bearer {token}", "X-Vendor-Id": vendor}
     size = path.stat().st_size
-    r = httpx.post(f"{base_url}/api/v1/ingest/csv", params={"mode": "products"},
+    r = httpx.post(f"{base_url}/api/v1/ingest/csv", params={"mode": mode},
                    headers={**headers, "Idempotency-Key": str(uuid.uuid4())},
                    json={"size": size, "filename": path.name}, timeout=60)
     r.raise_for_status()
@@ -229,6 +258,7 @@ def report(label: str, result: dict, upload_s: float | None) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--mode", choices=["products", "customers"], default="products")
     ap.add_argument("--rows", type=int, default=2_000_000)
     ap.add_argument("--via", choices=["store", "tus"], default="tus")
     ap.add_argument("--gateway", default=setting("ODYSSEY_GATEWAY_URL") or "http://127.0.0.1:8080")
@@ -237,23 +267,23 @@ def main() -> None:
     ap.add_argument("--keep-vendor", action="store_true", help="leave the bench vendor's rows in place")
     args = ap.parse_args()
 
-    path = REPO / ".odyssey" / "bench" / f"products_{args.rows}.csv"
+    path = REPO / ".odyssey" / "bench" / f"{args.mode}_{args.rows}.csv"
     if not path.exists():
         print(f"generating {path} ...", flush=True)
-        generate(path, args.rows)
+        (generate if args.mode == "products" else generate_customers)(path, args.rows)
     print(f"file: {path} ({path.stat().st_size / 1e9:.2f} GB, {args.rows:,} rows)", flush=True)
     if not args.skip_baseline:
-        raw_copy_baseline(path)
-    vendor = create_vendor(f"{args.rows}")
+        raw_copy_baseline(path, len(HEADER if args.mode == "products" else CUSTOMER_HEADER))
+    vendor = create_vendor(f"{args.rows}" if args.mode == "products" else f"customers-{args.rows}")
     print(f"vendor {vendor} (fresh partitions)", flush=True)
     for label in ("fresh ingest", "unchanged re-ingest"):
         if label != "fresh ingest" and args.skip_reingest:
             break
         upload_s = None
         if args.via == "tus":
-            job, upload_s = submit_tus(vendor, path, args.gateway)
+            job, upload_s = submit_tus(vendor, path, args.gateway, args.mode)
         else:
-            job = submit_store(vendor, path)
+            job = submit_store(vendor, path, args.mode)
         print(f"  {label}: job {job}", flush=True)
         report(label, run_job(vendor, job), upload_s)
     if not args.keep_vendor:

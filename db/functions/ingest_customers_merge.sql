@@ -16,9 +16,12 @@
 --               ranges and codes are the profile's own (health.profile_before_write).
 BEGIN;
 
+-- try_date and try_json_object catch errors in an exception block (a subtransaction), which no
+-- process may start while a parallel query runs: PARALLEL UNSAFE, so that a batch's typing query
+-- is never planned parallel around them (a 100k-row batch was, and failed).
 CREATE OR REPLACE FUNCTION ingest.try_date(p_text text)
 RETURNS date
-LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+LANGUAGE plpgsql IMMUTABLE PARALLEL UNSAFE
 AS $$
 BEGIN
     IF p_text IS NULL OR btrim(p_text) !~ '^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}$' THEN
@@ -33,7 +36,7 @@ COMMENT ON FUNCTION ingest.try_date(text) IS 'An ISO date cell (YYYY-MM-DD) as a
 
 CREATE OR REPLACE FUNCTION ingest.try_json_object(p_text text)
 RETURNS jsonb
-LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+LANGUAGE plpgsql IMMUTABLE PARALLEL UNSAFE
 AS $$
 DECLARE
     v_json jsonb;

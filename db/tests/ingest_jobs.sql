@@ -243,6 +243,11 @@ SELECT is((SELECT error_url FROM ingest.ingestion_jobs WHERE id = '00000000-0000
           'a job without errors has no error report');
 
 -- ================================================================ job 3: customers
+-- Run with every parallel-safe plan forced into a parallel worker, as the planner chooses for a
+-- 100k-row batch: a function that enters an exception block there fails the whole batch
+-- ("cannot start subtransactions during a parallel operation"), so such functions must not be
+-- marked PARALLEL SAFE.
+SET LOCAL force_parallel_mode = on;
 SET LOCAL ROLE odyssey_worker;
 SELECT is((pg_temp.run_job('00000000-0000-4000-8000-000000000003',
               E'Customer ID\tName\tEmail\tDOB\tAge\tSex\tCity\tPhone\tTags\tHeight (ft/in)\tWeight (lbs)\tActivity\tConditions\tAllergies\tMacros\n'
@@ -265,6 +270,7 @@ SELECT is((pg_temp.run_job('00000000-0000-4000-8000-000000000003',
           -> 'totals') - 'phases' - 'duration_s',
           '{"rows_read": 16, "inserted": 2, "updated": 0, "unchanged": 0, "rejected": 14}', 'customers: 2 merged, 14 rejected');
 RESET ROLE;
+RESET force_parallel_mode;
 SELECT results_eq(
     $$ SELECT row_no, field, code FROM ingest.ingestion_job_errors WHERE job_id = '00000000-0000-4000-8000-000000000003' ORDER BY row_no, field $$,
     $$ VALUES (3::bigint, 'email', 'required'), (4, 'email', 'bad_value'), (5, 'dob', 'dob_or_age'), (6, 'dob', 'bad_date'),
