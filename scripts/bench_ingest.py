@@ -32,6 +32,7 @@ import threading
 import time
 import uuid
 from pathlib import Path
+from typing import Iterator
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
@@ -67,31 +68,36 @@ def csv_cell(value: str) -> str:
     return value
 
 
-def generate(path: Path, rows: int, seed: int = 7) -> None:
-    rng = random.Random(seed)
+def write_csv(path: Path, header: list[str], rows: Iterator[list[str]]) -> None:
+    """The rows as a CSV file (CRLF, quoted where needed), written whole before it takes its name."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp")
     started = time.monotonic()
     with open(tmp, "w", encoding="utf-8", newline="") as f:
-        f.write(",".join(HEADER) + "\r\n")
-        for i in range(1, rows + 1):
-            n_words = rng.randint(30, 230)  # ~200-1,500 characters
-            desc = " ".join(rng.choices(WORDS, k=n_words))
-            desc = desc[:1500] if len(desc) > 1500 else desc
-            name = " ".join(rng.choices(WORDS, k=rng.randint(2, 4))).title()
-            allergens = ", ".join(sorted(set(rng.choices(ALLERGENS, k=rng.randint(0, 2))))) if rng.random() < 0.4 else ""
-            tags = "; ".join(sorted(set(rng.choices(TAGS, k=rng.randint(0, 3)))))
-            ingredients = ", ".join(rng.choices(WORDS, k=rng.randint(3, 12)))
-            row = [f"SKU-{i:08d}", f"{400000000000 + i:012d}", name, f"Brand {rng.randint(1, 400)}", desc,
-                   rng.choice(CATEGORIES), f"{rng.randint(99, 2999) / 100:.2f}", "USD", f"{rng.choice([30, 40, 50, 100, 250])} g",
-                   str(rng.randint(20, 600)), f"{rng.randint(0, 300) / 10:.1f}", f"{rng.randint(0, 300) / 10:.1f}",
-                   f"{rng.randint(0, 120) / 10:.1f}", f"{rng.randint(0, 800) / 10:.1f}", f"{rng.randint(0, 400) / 10:.1f}",
-                   f"{rng.randint(0, 150) / 10:.1f}", str(rng.randint(0, 1200)), allergens, tags, ingredients,
-                   "active" if rng.random() < 0.97 else "inactive"]
+        f.write(",".join(header) + "\r\n")
+        for i, row in enumerate(rows, 1):
             f.write(",".join(csv_cell(c) for c in row) + "\r\n")
             if i % 200_000 == 0:
                 print(f"  generated {i:,} rows ({time.monotonic() - started:.0f} s)", flush=True)
     tmp.rename(path)
+
+
+def product_rows(rows: int, seed: int = 7) -> Iterator[list[str]]:
+    rng = random.Random(seed)
+    for i in range(1, rows + 1):
+        n_words = rng.randint(30, 230)  # ~200-1,500 characters
+        desc = " ".join(rng.choices(WORDS, k=n_words))
+        desc = desc[:1500] if len(desc) > 1500 else desc
+        name = " ".join(rng.choices(WORDS, k=rng.randint(2, 4))).title()
+        allergens = ", ".join(sorted(set(rng.choices(ALLERGENS, k=rng.randint(0, 2))))) if rng.random() < 0.4 else ""
+        tags = "; ".join(sorted(set(rng.choices(TAGS, k=rng.randint(0, 3)))))
+        ingredients = ", ".join(rng.choices(WORDS, k=rng.randint(3, 12)))
+        yield [f"SKU-{i:08d}", f"{400000000000 + i:012d}", name, f"Brand {rng.randint(1, 400)}", desc,
+               rng.choice(CATEGORIES), f"{rng.randint(99, 2999) / 100:.2f}", "USD", f"{rng.choice([30, 40, 50, 100, 250])} g",
+               str(rng.randint(20, 600)), f"{rng.randint(0, 300) / 10:.1f}", f"{rng.randint(0, 300) / 10:.1f}",
+               f"{rng.randint(0, 120) / 10:.1f}", f"{rng.randint(0, 800) / 10:.1f}", f"{rng.randint(0, 400) / 10:.1f}",
+               f"{rng.randint(0, 150) / 10:.1f}", str(rng.randint(0, 1200)), allergens, tags, ingredients,
+               "active" if rng.random() < 0.97 else "inactive"]
 
 
 CUSTOMER_HEADER = ["external_id", "full_name", "email", "dob", "gender", "height_cm", "weight_kg", "activity_level",
@@ -102,21 +108,19 @@ ACTIVITIES = ["sedentary", "light", "moderate", "very", "extra"]
 CONDITIONS = ["", "", "", "hypertension", "type2_diabetes", "celiac", "ckd", "hypertension; type2_diabetes"]
 
 
-def generate_customers(path: Path, rows: int, seed: int = 11) -> None:
+def customer_rows(rows: int, seed: int = 11) -> Iterator[list[str]]:
     rng = random.Random(seed)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    with open(tmp, "w", encoding="utf-8", newline="") as f:
-        f.write(",".join(CUSTOMER_HEADER) + "\r\n")
-        for i in range(1, rows + 1):
-            gender = rng.choice(["female", "male"])
-            row = [f"C-{i:08d}", f"{rng.choice(FIRST)} {rng.choice(LAST)}", f"customer{i}@example.com",
-                   f"{rng.randint(1940, 2006)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}", gender,
-                   f"{rng.randint(150, 200)}", f"{rng.randint(450, 1300) / 10:.1f}", rng.choice(ACTIVITIES),
-                   rng.choice(CONDITIONS), ", ".join(sorted(set(rng.choices(ALLERGENS, k=rng.randint(0, 2))))),
-                   "; ".join(sorted(set(rng.choices(["vip", "newsletter", "clinic", "trial"], k=rng.randint(0, 2)))))]
-            f.write(",".join(csv_cell(c) for c in row) + "\r\n")
-    tmp.rename(path)
+    for i in range(1, rows + 1):
+        gender = rng.choice(["female", "male"])
+        yield [f"C-{i:08d}", f"{rng.choice(FIRST)} {rng.choice(LAST)}", f"customer{i}@example.com",
+               f"{rng.randint(1940, 2006)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}", gender,
+               f"{rng.randint(150, 200)}", f"{rng.randint(450, 1300) / 10:.1f}", rng.choice(ACTIVITIES),
+               rng.choice(CONDITIONS), ", ".join(sorted(set(rng.choices(ALLERGENS, k=rng.randint(0, 2))))),
+               "; ".join(sorted(set(rng.choices(["vip", "newsletter", "clinic", "trial"], k=rng.randint(0, 2)))))]
+
+
+# mode -> (header, row generator)
+FILES = {"products": (HEADER, product_rows), "customers": (CUSTOMER_HEADER, customer_rows)}
 
 
 def raw_copy_baseline(path: Path, ncols: int) -> float:
@@ -267,13 +271,14 @@ def main() -> None:
     ap.add_argument("--keep-vendor", action="store_true", help="leave the bench vendor's rows in place")
     args = ap.parse_args()
 
+    header, rows = FILES[args.mode]
     path = REPO / ".odyssey" / "bench" / f"{args.mode}_{args.rows}.csv"
     if not path.exists():
         print(f"generating {path} ...", flush=True)
-        (generate if args.mode == "products" else generate_customers)(path, args.rows)
+        write_csv(path, header, rows(args.rows))
     print(f"file: {path} ({path.stat().st_size / 1e9:.2f} GB, {args.rows:,} rows)", flush=True)
     if not args.skip_baseline:
-        raw_copy_baseline(path, len(HEADER if args.mode == "products" else CUSTOMER_HEADER))
+        raw_copy_baseline(path, len(header))
     vendor = create_vendor(f"{args.rows}" if args.mode == "products" else f"customers-{args.rows}")
     print(f"vendor {vendor} (fresh partitions)", flush=True)
     for label in ("fresh ingest", "unchanged re-ingest"):
