@@ -138,6 +138,16 @@ SCHEMAS: S = {
                                            "storage": {"enum": ["local", "supabase"]}, "expires_at": TS,
                                            "completed_at": _n("string"), "terminated_at": _n("string")}},
                  "queue_job_id": _n("integer"),
+                 "format": {"type": ["object", "null"],
+                            "description": "the file's format once sniffed (null before): how it was read and why",
+                            "properties": {"encoding": {"enum": ["UTF8", "WIN1252"]}, "bom": {"type": "boolean"},
+                                           "encoding_settled": {"type": "boolean", "description":
+                                                                "false while only ASCII has been read (UTF-8 assumed)"},
+                                           "delimiter": {"enum": [",", "\t", ";", "|"]}, "columns": {"type": "integer"},
+                                           "decimal": {"enum": [".", ","], "description":
+                                                       "the decimal separator \"1,234\" and \"1.234\" are read with"},
+                                           "decimal_from": {"enum": ["values", "delimiter"], "description":
+                                                            "proven by the file's number cells, or assumed from its delimiter"}}},
                  "mapping": {"type": ["array", "null"], "description": "how the file's columns were mapped (header, field, ops, via, ignored)",
                              "items": {"type": "object"}},
                  "started_at": {"type": ["string", "null"]}, "finished_at": {"type": ["string", "null"]},

@@ -44,13 +44,15 @@ RETURNS text[]
 LANGUAGE sql STABLE PARALLEL SAFE
 AS $$
     -- Each value mapped to its canonical code by the shared dictionary (ingest.normalize_value);
-    -- unknown values are kept (lower-cased, inner blanks/hyphens as '_') so that callers can report
-    -- them. Result: distinct, sorted.
+    -- unknown values are kept in the dictionary's comparison form (ingest.value_key: lower case,
+    -- a language prefix such as Open Food Facts' "en:" dropped) with blanks as '_', so that callers
+    -- can report them and "en:lupin" and "Lupin" are one code. Result: distinct, sorted.
     SELECT coalesce(array_agg(DISTINCT c ORDER BY c), '{}')
       FROM (SELECT coalesce(ingest.normalize_value(p_domain, x),
-                            pg_catalog.regexp_replace(pg_catalog.lower(pg_catalog.btrim(x)), '[\s-]+', '_', 'g')) AS c
+                            pg_catalog.replace(ingest.value_key(x), ' ', '_')) AS c
               FROM pg_catalog.unnest(p_values) AS x
              WHERE x IS NOT NULL AND pg_catalog.btrim(x) <> '') AS v
+     WHERE c IS NOT NULL
 $$;
 COMMENT ON FUNCTION health.normalize_codes(ingest.value_domain, text[]) IS
   'Normalizes label words to canonical codes of a domain through ingest.synonyms_value (unknown words kept, normalized); distinct and sorted.';
@@ -291,7 +293,7 @@ $$;
 COMMENT ON FUNCTION health.profile_before_write() IS
   'BEFORE INSERT/UPDATE on health profiles: validation (23514 + field errors in DETAIL), normalization, age from dob, BMI/BMR/TDEE, derived_limits.';
 
-CREATE TRIGGER customer_health_profiles_derive BEFORE INSERT OR UPDATE ON health.customer_health_profiles
+CREATE OR REPLACE TRIGGER customer_health_profiles_derive BEFORE INSERT OR UPDATE ON health.customer_health_profiles
     FOR EACH ROW EXECUTE FUNCTION health.profile_before_write();
 
 CREATE OR REPLACE FUNCTION matching.invalidate_customer_matches()
@@ -313,11 +315,11 @@ $$;
 COMMENT ON FUNCTION matching.invalidate_customer_matches() IS
   'AFTER row trigger: a change of a customer''s health profile or white/blacklist drops the customer''s cached matches.';
 
-CREATE TRIGGER customer_health_profiles_invalidate_matches AFTER INSERT OR UPDATE OR DELETE ON health.customer_health_profiles
+CREATE OR REPLACE TRIGGER customer_health_profiles_invalidate_matches AFTER INSERT OR UPDATE OR DELETE ON health.customer_health_profiles
     FOR EACH ROW EXECUTE FUNCTION matching.invalidate_customer_matches();
-CREATE TRIGGER customer_whitelists_invalidate_matches AFTER INSERT OR UPDATE OR DELETE ON crm.customer_whitelists
+CREATE OR REPLACE TRIGGER customer_whitelists_invalidate_matches AFTER INSERT OR UPDATE OR DELETE ON crm.customer_whitelists
     FOR EACH ROW EXECUTE FUNCTION matching.invalidate_customer_matches();
-CREATE TRIGGER customer_blacklists_invalidate_matches AFTER INSERT OR UPDATE OR DELETE ON crm.customer_blacklists
+CREATE OR REPLACE TRIGGER customer_blacklists_invalidate_matches AFTER INSERT OR UPDATE OR DELETE ON crm.customer_blacklists
     FOR EACH ROW EXECUTE FUNCTION matching.invalidate_customer_matches();
 
 CREATE OR REPLACE FUNCTION health.diet_rule_before_write()
@@ -336,7 +338,7 @@ END
 $$;
 COMMENT ON FUNCTION health.diet_rule_before_write() IS 'BEFORE INSERT/UPDATE on diet rules: validates the policy (23514 + field errors in DETAIL).';
 
-CREATE TRIGGER diet_rules_validate BEFORE INSERT OR UPDATE ON health.diet_rules
+CREATE OR REPLACE TRIGGER diet_rules_validate BEFORE INSERT OR UPDATE ON health.diet_rules
     FOR EACH ROW EXECUTE FUNCTION health.diet_rule_before_write();
 
 CREATE OR REPLACE FUNCTION health.recompute_profiles(p_vendor_id uuid, p_condition text)
@@ -397,7 +399,7 @@ $$;
 COMMENT ON FUNCTION health.diet_rule_after_write() IS
   'AFTER row trigger on diet rules: recomputes the derived limits of the profiles the changed rule reaches.';
 
-CREATE TRIGGER diet_rules_recompute AFTER INSERT OR UPDATE OR DELETE ON health.diet_rules
+CREATE OR REPLACE TRIGGER diet_rules_recompute AFTER INSERT OR UPDATE OR DELETE ON health.diet_rules
     FOR EACH ROW EXECUTE FUNCTION health.diet_rule_after_write();
 
 GRANT EXECUTE ON FUNCTION health.allergen_codes(), health.condition_codes(), health.diet_codes(),

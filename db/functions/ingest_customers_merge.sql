@@ -1,6 +1,7 @@
 -- Deploy odyssey:functions/ingest_customers_merge to pg
 -- requires: functions/ingest_products_merge
 -- requires: functions/health_derivations
+-- requires: schema/customer_phone_format
 -- Customers mode of CSV ingestion: type and validate one batch of staged rows, report the bad
 -- rows, and merge the good ones into customers and their health profiles (derivations by the
 -- profile trigger, as for the API). A row is applied whole or not at all: when its health profile
@@ -8,7 +9,7 @@
 --   external_id required, <= 255    full_name required, <= 300    email required, an address
 --   dob         YYYY-MM-DD, 1900-01-01..today; age 0..130; one of the two is required
 --   gender      value-synonym normalized (m, woman, nb, ...), default unspecified
---   location    a JSON object, or text kept as {"text": ...}; phone +digits ( ) . - space
+--   location    a JSON object, or text kept as {"text": ...}; phone as crm.phone_is_valid accepts it
 --   custom_tags a ; , | list
 --   health      when any of height_cm, weight_kg, activity_level, conditions, diet_goals,
 --               avoid_allergens, macro_targets is given: height_cm, weight_kg (numbers, unit ops
@@ -184,7 +185,7 @@ BEGIN
                CASE WHEN t.dob_raw IS NULL AND t.age_raw IS NULL THEN 'dob:dob_or_age' END,
                CASE WHEN t.gender_raw IS NOT NULL AND t.gender IS NULL THEN 'gender:bad_value' END,
                CASE WHEN t.location_raw IS NOT NULL AND t.location IS NULL THEN 'location:bad_json' END,
-               CASE WHEN t.phone !~ '^\+?[0-9][0-9 ().-]{5,24}$' THEN 'phone:bad_value' END,
+               CASE WHEN NOT crm.phone_is_valid(t.phone) THEN 'phone:bad_value' END,
                CASE WHEN t.has_health AND t.height_raw IS NULL THEN 'height_cm:required'
                     WHEN t.height_raw IS NOT NULL AND t.height_cm IS NULL THEN 'height_cm:bad_number' END,
                CASE WHEN t.has_health AND t.weight_raw IS NULL THEN 'weight_kg:required'

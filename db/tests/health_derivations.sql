@@ -2,7 +2,7 @@
 -- normalization, age from dob, derived_limits (general baseline + conditions, vendor override,
 -- strictest-wins, per-kg / per-1000-kcal / %-kcal resolution), recompute on rule change, PHI access.
 BEGIN;
-SELECT plan(45);
+SELECT plan(46);
 
 -- Own platform templates (whatever reference data is seeded is set aside inside this transaction).
 UPDATE health.diet_rules SET active = false WHERE active;
@@ -150,6 +150,9 @@ SET LOCAL odyssey.vendor_id = 'd0000000-0000-4000-8000-0000000000b2';
 SET LOCAL ROLE odyssey_vendor_admin;
 SELECT is((SELECT count(*) FROM health.customer_health_profiles), 0::bigint, 'another tenant sees no profile');
 RESET ROLE;
+
+SELECT is(health.normalize_codes('allergen', ARRAY['en:lupin', 'Lupin', 'en:whey', 'fr:moutarde', 'en:']), ARRAY['lupin', 'milk', 'moutarde'],
+          'normalize_codes: a language prefix is dropped from unknown words too ("en:lupin" and "Lupin" are one code)');
 
 SELECT * FROM finish();
 ROLLBACK;

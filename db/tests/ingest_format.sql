@@ -1,7 +1,7 @@
 -- CSV ingestion, value level: recognizing a file from its first bytes (ingest.sniff_csv), reading
 -- numbers, lists and quantities, and the unit transform ops (ingest.apply_ops) of notes.md.
 BEGIN;
-SELECT plan(65);
+SELECT plan(75);
 
 -- The hint of the OD422 a sniff raises (NULL when it raises nothing).
 CREATE FUNCTION pg_temp.sniff_refusal(p_sample bytea) RETURNS text LANGUAGE plpgsql AS $$
@@ -79,14 +79,38 @@ SELECT is(ingest.try_numeric('1,234.5'), 1234.5, 'thousands commas with a decima
 SELECT is(ingest.try_numeric('1,234,567'), 1234567::numeric, 'several thousands groups');
 SELECT is(ingest.try_numeric('1.234,5'), 1234.5, 'thousands points with a decimal comma');
 SELECT is(ARRAY[ingest.try_numeric('+3'), ingest.try_numeric('-3'), ingest.try_numeric('.5')], ARRAY[3, -3, 0.5]::numeric[], 'signs, leading point');
+SELECT is(ingest.try_numeric('1.234.567'), 1234567::numeric, 'several thousands groups with points');
 SELECT is(ARRAY[ingest.try_numeric('abc'), ingest.try_numeric(''), ingest.try_numeric(NULL), ingest.try_numeric('12 g'),
-                ingest.try_numeric('1e3'), ingest.try_numeric('1.234.567'), ingest.try_numeric('$3')],
-          ARRAY[NULL, NULL, NULL, NULL, NULL, NULL, NULL]::numeric[], 'anything else is not a number (NULL)');
+                ingest.try_numeric('1e3'), ingest.try_numeric('1.23.4'), ingest.try_numeric('$3'), ingest.try_numeric('01,234.5')],
+          ARRAY[NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL]::numeric[], 'anything else is not a number (NULL)');
+-- One group of three digits after one separator reads two ways: by the file's decimal separator.
+SELECT is(ARRAY[ingest.try_numeric('1,234'), ingest.try_numeric('1.234'), ingest.try_numeric('12.500', '.')],
+          ARRAY[1234, 1.234, 12.5]::numeric[], '"1,234" is 1234 and "1.234" is 1.234 in a decimal-point file (the default)');
+SELECT is(ARRAY[ingest.try_numeric('1,234', ','), ingest.try_numeric('1.234', ','), ingest.try_numeric('-12.500', ',')],
+          ARRAY[1.234, 1234, -12500]::numeric[], 'and the other way round in a decimal-comma file');
+SELECT is(ARRAY[ingest.try_numeric('0,125', '.'), ingest.try_numeric('1234,567', '.'), ingest.try_numeric('12.5', ','),
+                ingest.try_numeric('1,234.5', ',')],
+          ARRAY[0.125, 1234.567, 12.5, 1234.5]::numeric[], 'forms that read one way only ignore the file''s separator');
+SELECT is(ARRAY[ingest.decimal_evidence('12,5'), ingest.decimal_evidence('0,125'), ingest.decimal_evidence('1.234,5'),
+                ingest.decimal_evidence('1.234.567'), ingest.decimal_evidence(' €3,99 ')],
+          ARRAY[',', ',', ',', ',', ','], 'decimal_evidence: cells that prove a decimal comma');
+SELECT is(ARRAY[ingest.decimal_evidence('12.5'), ingest.decimal_evidence('0.125'), ingest.decimal_evidence('1,234.5'),
+                ingest.decimal_evidence('1,234,567'), ingest.decimal_evidence('$3.99')],
+          ARRAY['.', '.', '.', '.', '.'], 'decimal_evidence: cells that prove a decimal point');
+SELECT is(ARRAY[ingest.decimal_evidence('12'), ingest.decimal_evidence('1,234'), ingest.decimal_evidence('1.234'),
+                ingest.decimal_evidence('abc'), ingest.decimal_evidence(NULL)],
+          ARRAY[NULL, NULL, NULL, NULL, NULL]::text[], 'decimal_evidence: integers, two-way groups and words prove nothing');
+SELECT is(ARRAY[ingest.number_text('1,234', '.'), ingest.number_text('1,234', ','), ingest.number_text('1.234', ','),
+                ingest.number_text('$1,234.50', '.'), ingest.number_text('12', ','), ingest.number_text('n/a, sorry', '.')],
+          ARRAY['1234', '1.234', '1234', '1234.50', '12', 'n/a, sorry'],
+          'number_text: staged in decimal-point notation; a cell that is not a number stays as written');
 SELECT is(ingest.split_list(' milk; soy ,,egg|sesame '), ARRAY['milk', 'soy', 'egg', 'sesame'], 'split_list on ; , | trims and drops empty items');
 SELECT is(ingest.split_list(NULL), '{}'::text[], 'no list: empty');
 SELECT is(ARRAY[ingest.quantity_grams('30 g'), ingest.quantity_grams('250ml'), ingest.quantity_grams('1,5 kg'),
                 ingest.quantity_grams('1 oz'), ingest.quantity_grams('2 lbs'), ingest.quantity_grams('500 mg')],
           ARRAY[30, 250, 1500, 28.349523125, 907.18474, 0.5]::numeric[], 'quantity_grams of masses and volumes');
+SELECT is(ARRAY[ingest.quantity_grams('1,000 g'), ingest.quantity_grams('1,000 g', ',')], ARRAY[1000, 1]::numeric[],
+          'quantity_grams reads "1,000 g" with the file''s decimal separator');
 SELECT is(ARRAY[ingest.quantity_grams('1 cup'), ingest.quantity_grams('2 slices (56 g)'), ingest.quantity_grams('30 gal')],
           ARRAY[NULL, NULL, NULL]::numeric[], 'pieces, cups and unknown units are not a mass');
 
@@ -106,6 +130,8 @@ SELECT is(ingest.ft_in_to_cm('tall'), NULL, 'unreadable: NULL');
 SELECT is(ingest.apply_ops('1000', '["kj_to_kcal"]'), round(1000 / 4.184, 3)::text, 'kj_to_kcal: / 4.184');
 SELECT is(ingest.apply_ops('2,5', '["g_to_mg"]'), '2500.000', 'g_to_mg: * 1000 (decimal comma read)');
 SELECT is(ingest.apply_ops('2500', '["mg_to_g"]'), '2.500', 'mg_to_g: / 1000');
+SELECT is(ARRAY[ingest.apply_ops('1,234', '["kj_to_kcal"]', NULL, '.'), ingest.apply_ops('1,234', '["kj_to_kcal"]', NULL, ',')],
+          ARRAY[round(1234 / 4.184, 3)::text, round(1.234 / 4.184, 3)::text], 'apply_ops reads numbers with the file''s decimal separator');
 SELECT is(ingest.apply_ops('1.2', '["salt_g_to_sodium_mg"]'), '480.000', 'salt_g_to_sodium_mg: salt g * 1000 / 2.5');
 SELECT is(ingest.apply_ops('150', '["lb_to_kg"]'), round(150 * 0.45359237, 3)::text, 'lb_to_kg: * 0.45359237');
 SELECT is(ingest.apply_ops('16', '["oz_to_g"]'), round(16 * 28.349523125, 3)::text, 'oz_to_g: * 28.349523125');

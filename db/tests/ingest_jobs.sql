@@ -4,7 +4,7 @@
 -- finalize; every per-row error code of both modes from a crafted bad row; re-merge counts
 -- unchanged rows; job.completed / job.failed events; cancel; the error report; tenant isolation.
 BEGIN;
-SELECT plan(87);
+SELECT plan(99);
 
 DO $$ BEGIN
     PERFORM set_config('odyssey.vendor_id', 'a3a3a3a3-0000-4000-8000-00000000000a', true);
@@ -116,10 +116,10 @@ CREATE TEMP TABLE file1 AS SELECT
 GRANT SELECT ON file1 TO PUBLIC;
 INSERT INTO steps SELECT 'plan', ingest.job_plan('00000000-0000-4000-8000-000000000001', convert_to(header || chunk1, 'UTF8')) FROM file1;
 SELECT is((SELECT result -> 'format' FROM steps WHERE name = 'plan'),
-          jsonb_build_object('encoding', 'UTF8', 'bom', false, 'delimiter', ',', 'columns', 20,
+          jsonb_build_object('encoding', 'UTF8', 'bom', false, 'delimiter', ',', 'columns', 20, 'encoding_settled', false,
                              'data_offset', (SELECT octet_length(header) FROM file1),
                              'header', (SELECT to_jsonb(string_to_array(rtrim(header, E'\n'), ',')) FROM file1)),
-          'job_plan records the format: encoding, delimiter, header, where the data starts');
+          'job_plan records the format: encoding (not settled by an ASCII sample), delimiter, header, where the data starts');
 SELECT is((SELECT result #> '{plan,missing}' FROM steps WHERE name = 'plan'), '[]', 'no required column is missing');
 SELECT is(ingest.job_copy_resume('00000000-0000-4000-8000-000000000001'),
           jsonb_build_object('offset', (SELECT octet_length(header) FROM file1), 'rows', 0), 'the copy starts at the data offset');
@@ -147,8 +147,8 @@ SELECT is((SELECT array_agg(row_no ORDER BY row_no) FROM ingest.stg_products WHE
           ARRAY[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 14, 15, 16, 17]::bigint[], 'staged rows are numbered through the file');
 SELECT is((SELECT (energy_kcal, sodium_mg, protein_g, price) FROM ingest.stg_products
             WHERE job_id = '00000000-0000-4000-8000-000000000001' AND row_no = 1),
-          ROW(round(200 / 4.184 * 250 / 100, 3)::text, round(0.1 * 1000 / 2.5 * 250 / 100, 3)::text, '1,0'::text, '3,49'::text),
-          'staging applied the unit ops (kJ/100 g and salt/100 g -> per 250 ml serving) and left other cells as text');
+          ROW(round(200 / 4.184 * 250 / 100, 3)::text, round(0.1 * 1000 / 2.5 * 250 / 100, 3)::text, '1.0'::text, '3.49'::text),
+          'staging applied the unit ops (kJ/100 g and salt/100 g -> per 250 ml serving) and staged numbers in decimal-point notation');
 SELECT is((SELECT (phase, progress_pct > 0) FROM ingest.ingestion_jobs WHERE id = '00000000-0000-4000-8000-000000000001'),
           ROW('copying'::text, true), 'still copying, with progress');
 SELECT is(pg_temp.refusal($$ SELECT ingest.job_merge_next('00000000-0000-4000-8000-000000000001', 1000) ->> 'done' $$), NULL,
@@ -252,7 +252,7 @@ SET LOCAL ROLE odyssey_worker;
 SELECT is((pg_temp.run_job('00000000-0000-4000-8000-000000000003',
               E'Customer ID\tName\tEmail\tDOB\tAge\tSex\tCity\tPhone\tTags\tHeight (ft/in)\tWeight (lbs)\tActivity\tConditions\tAllergies\tMacros\n'
               || E'c1\tAnn Lee\tann@example.com\t1980-05-01\t\tF\tBoston\t+1 555 123 4567\tvip; new\t"5''6"""\t150\tModerate\tHTN\tpeanut\t"{""protein_g"": 90}"\n'
-              || E'c2\tBob Stone\tbob@example.com\t\t40\tmale\t"{""zip"": ""02134""}"\t\t\t\t\t\t\t\t\n'
+              || E'c2\tBob Stone\tbob@example.com\t\t40\tmale\t"{""zip"": ""02134""}"\t(555) 987-6543\t\t\t\t\t\t\t\n'
               || E'c3\tNo Mail\t\t\t40\t\t\t\t\t\t\t\t\t\t\n'
               || E'c4\tBad Mail\tnot-an-email\t\t40\t\t\t\t\t\t\t\t\t\t\n'
               || E'c5\tNo Age\tc5@example.com\t\t\t\t\t\t\t\t\t\t\t\t\n'
@@ -293,7 +293,7 @@ SELECT results_eq(
                '+1 555 123 4567'::text, ARRAY['vip', 'new'], 167.64::numeric(5,2), 68.04::numeric(6,2),
                date_part('year', age(current_date, '1980-05-01'))::int, 'moderate', ARRAY['hypertension'], ARRAY['peanuts'],
                '{"protein_g": 90}'::jsonb),
-              ('c2', 'Bob Stone', 'bob@example.com', NULL, 40, 'male', '{"zip": "02134"}', NULL, '{}', NULL, NULL, NULL, NULL, NULL, NULL, NULL) $$,
+              ('c2', 'Bob Stone', 'bob@example.com', NULL, 40, 'male', '{"zip": "02134"}', '(555) 987-6543', '{}', NULL, NULL, NULL, NULL, NULL, NULL, NULL) $$,
     'customers and their profile: ft/in and lb converted, gender, activity, conditions and allergens normalized, age from dob');
 SELECT is((SELECT count(*) FROM health.customer_health_profiles WHERE vendor_id = 'a3a3a3a3-0000-4000-8000-00000000000a'), 1::bigint,
           'no profile for the rejected rows');
@@ -436,6 +436,61 @@ SELECT is((pg_temp.run_job('00000000-0000-4000-8000-000000000008', (SELECT csv F
           'sent again, all 2,000 rows are unchanged');
 SELECT cmp_ok((SELECT idx_scan FROM vendor_a_product_scans) - (SELECT idx_scan FROM scans_before), '>=', 2000::numeric,
               'each unchanged row was probed by its primary key (one index scan per row), not matched against a scan of the catalog');
+RESET ROLE;
+
+-- ================================================================ jobs 9-11: a file's decimal separator
+-- "1.234" and "1,234" read two ways; a file reads them all one way: the way its number cells
+-- prove ("2,50"), else by its delimiter (';' files use decimal commas). Until @v0.2.0 "1,234" was
+-- 1.234 (mg of sodium a thousand times too small) in every file.
+INSERT INTO ingest.ingestion_jobs (id, vendor_id, mode, phase)
+SELECT ('00000000-0000-4000-8000-0000000000' || i)::uuid, 'a3a3a3a3-0000-4000-8000-00000000000a', 'products', 'queued'
+  FROM generate_series(10, 12) i;
+INSERT INTO ingest.uploads (job_id, vendor_id, object_path, upload_length, upload_offset, completed_at)
+SELECT j.id, j.vendor_id, j.vendor_id || '/' || j.id, 100, 100, now()
+  FROM ingest.ingestion_jobs j
+ WHERE j.id IN ('00000000-0000-4000-8000-000000000010', '00000000-0000-4000-8000-000000000011', '00000000-0000-4000-8000-000000000012');
+SELECT set_config('odyssey.vendor_id', 'a3a3a3a3-0000-4000-8000-00000000000a', true);
+SET LOCAL ROLE odyssey_worker;
+SELECT is((pg_temp.run_job('00000000-0000-4000-8000-000000000010',
+              E'sku;name;category;price;sodium_mg;proteins\ndec-1;Brot;bakery;2,50;1.234;7,5\ndec-2;Kase;bakery;1.299,00;12,5;0,8\n')
+           -> 'totals') - 'phases' - 'duration_s',
+          '{"rows_read": 2, "inserted": 2, "updated": 0, "unchanged": 0, "rejected": 0}', 'job 10: a decimal-comma file is merged');
+SELECT is((SELECT (checkpoint #> '{format}') - 'header' - 'data_offset' - 'encoding' - 'bom' - 'columns' - 'encoding_settled'
+             FROM ingest.ingestion_jobs WHERE id = '00000000-0000-4000-8000-000000000010'),
+          '{"delimiter": ";", "decimal": ",", "decimal_from": "values"}', 'its decimal separator is the one its numbers prove');
+SELECT is((SELECT array_agg(ROW(external_id, price, nutrition ->> 'sodium_mg', nutrition ->> 'protein_g')::text ORDER BY external_id)
+             FROM catalog.products WHERE external_id LIKE 'dec-%'),
+          ARRAY['(dec-1,2.50,1234,7.5)', '(dec-2,1299.00,12.5,0.8)'], '"1.234" is 1234 there (points group thousands) and "7,5" is 7.5');
+SELECT is((pg_temp.run_job('00000000-0000-4000-8000-000000000011',
+              E'sku;name;category;price;sodium_mg\ndel-1;Brot;bakery;3;1.250\n') -> 'totals' ->> 'inserted'),
+          '1', 'job 11: a semicolon file whose numbers prove nothing is merged');
+SELECT is((SELECT ARRAY[checkpoint #>> '{format,decimal}', checkpoint #>> '{format,decimal_from}',
+                        (SELECT nutrition ->> 'sodium_mg' FROM catalog.products WHERE external_id = 'del-1')]
+             FROM ingest.ingestion_jobs WHERE id = '00000000-0000-4000-8000-000000000011'),
+          ARRAY[',', 'delimiter', '1250'], 'and reads "1.250" as 1250, by the decimal comma of semicolon files');
+SELECT is((pg_temp.run_job('00000000-0000-4000-8000-000000000012',
+              E'sku,name,category,price,sodium_mg\nus-1,Bread,bakery,2.50,"1,234"\nus-2,Rolls,bakery,"1,299",80\n') -> 'totals' ->> 'inserted'),
+          '2', 'job 12: a decimal-point file with thousands commas is merged');
+SELECT is((SELECT array_agg(ROW(external_id, price, nutrition ->> 'sodium_mg')::text ORDER BY external_id)
+             FROM catalog.products WHERE external_id LIKE 'us-%'),
+          ARRAY['(us-1,2.50,1234)', '(us-2,1299.00,80)'], '"1,234" is 1234 there, not 1.234');
+
+-- ---------------------------------------------------------------- the encoding of an ASCII sample
+-- Jobs 11 and 12 had ASCII samples: UTF-8 assumed, not settled. The first records beyond ASCII
+-- settle it: Windows-1252 when they are not UTF-8 ("Caf\xe9"), else UTF-8; then it stays.
+SELECT is(ingest.job_settle_encoding('00000000-0000-4000-8000-000000000011', convert_to(E'x;plain ascii\n', 'UTF8'))
+            - 'header' - 'data_offset' - 'bom' - 'columns' - 'delimiter' - 'decimal' - 'decimal_from',
+          '{"encoding": "UTF8", "encoding_settled": false}', 'ASCII records settle nothing');
+SELECT is(ingest.job_settle_encoding('00000000-0000-4000-8000-000000000011', '\x783b436166e90a'::bytea) ->> 'encoding',
+          'WIN1252', 'records that are not UTF-8 ("Caf" and byte e9) settle Windows-1252');
+SELECT is(ingest.job_settle_encoding('00000000-0000-4000-8000-000000000011', convert_to(E'x;Caf\u00e9\n', 'UTF8'))
+            - 'header' - 'data_offset' - 'bom' - 'columns' - 'delimiter' - 'decimal' - 'decimal_from',
+          '{"encoding": "WIN1252", "encoding_settled": true}', 'and once settled it stays');
+SELECT is(ingest.job_settle_encoding('00000000-0000-4000-8000-000000000012', convert_to(E'x,Caf\u00e9\n', 'UTF8'))
+            - 'header' - 'data_offset' - 'bom' - 'columns' - 'delimiter' - 'decimal' - 'decimal_from',
+          '{"encoding": "UTF8", "encoding_settled": true}', 'valid UTF-8 beyond ASCII settles UTF-8');
+SELECT is((SELECT checkpoint #>> '{format,encoding_settled}' FROM ingest.ingestion_jobs WHERE id = '00000000-0000-4000-8000-000000000010'),
+          'false', 'job 10''s sample was ASCII too (its "Kase" has no umlaut)');
 RESET ROLE;
 
 SELECT * FROM finish();

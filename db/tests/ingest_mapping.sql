@@ -3,7 +3,7 @@
 -- products file without an id column on its barcode, lists missing required columns; and
 -- ingest.stage_sql turns the plan into the INSERT that moves a COPY chunk into staging.
 BEGIN;
-SELECT plan(32);
+SELECT plan(33);
 
 DO $$ BEGIN
     PERFORM set_config('odyssey.vendor_id', 'a1a1a1a1-0000-4000-8000-00000000000a', true);
@@ -106,10 +106,15 @@ SELECT is(pg_temp.fields(ingest.plan_columns('products', 'a1a1a1a1-0000-4000-800
 
 -- ---------------------------------------------------------------- the staging INSERT
 SELECT is(ingest.stage_sql('products', ingest.plan_columns('products', 'a1a1a1a1-0000-4000-8000-00000000000a',
-              ARRAY['code', 'product_name', 'categories', 'price', 'energy-kj_100g', 'x', 'serving_size'])),
+              ARRAY['code', 'product_name', 'categories', 'price', 'energy-kj_100g', 'x', 'serving_size']), ','),
           $$INSERT INTO ingest.stg_products (vendor_id, job_id, row_no, external_id, barcode, name, category, price, energy_kcal, serving_size) $$
-          || $$SELECT $2, $1, $3 + r.n, r.c1, r.c1, r.c2, r.c3, r.c4, ingest.apply_ops(r.c5, '["kj_to_kcal", "per_100g"]', r.c7), r.c7 FROM pg_temp.ingest_raw r$$,
-          'stage_sql: mapped columns only, ops applied, per_100g against the row''s serving_size column');
+          || $$SELECT $2, $1, $3 + r.n, r.c1, r.c1, r.c2, r.c3, ingest.number_text(r.c4, ','), ingest.apply_ops(r.c5, '["kj_to_kcal", "per_100g"]', r.c7, ','), r.c7 FROM pg_temp.ingest_raw r$$,
+          'stage_sql: mapped columns only, ops applied, per_100g against the row''s serving_size column, numbers read with the file''s decimal separator');
+SELECT is(ingest.decimal_sql('customers', ingest.plan_columns('customers', 'a1a1a1a1-0000-4000-8000-00000000000a',
+              ARRAY['id', 'name', 'email', 'weight_lb', 'age'])),
+          $$SELECT e FROM (SELECT ingest.decimal_evidence(v.x) AS e FROM pg_temp.ingest_raw r, LATERAL (VALUES (r.c4), (r.c5)) AS v(x) $$
+          || $$WHERE r.n <= 10000) AS d WHERE e IS NOT NULL GROUP BY e ORDER BY count(*) DESC, e LIMIT 1$$,
+          'decimal_sql: the evidence of the number columns of a chunk''s first 10,000 records, most votes first');
 
 SELECT * FROM finish();
 ROLLBACK;

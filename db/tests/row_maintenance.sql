@@ -2,7 +2,7 @@
 -- health profiles), soft_deleted_at on products and customers, CHECK constraints on values, the
 -- vendor's catalog_version bumped by every catalog write, and catalog writes refused without a tenant.
 BEGIN;
-SELECT plan(53);
+SELECT plan(55);
 
 INSERT INTO catalog.tax_categories (code, label) VALUES ('t-rowm-cat', 'Test category');
 INSERT INTO core.vendors (id, name) VALUES
@@ -125,6 +125,8 @@ SELECT throws_ok(pg_temp.customer('bad-c4', 'age', '200'), '23514', NULL, 'an ag
 SELECT throws_ok(pg_temp.customer('bad-c5', 'dob', '''1850-01-01'''), '23514', NULL, 'a dob before 1900 is rejected');
 SELECT throws_ok(pg_temp.customer('bad-c6', 'age, phone', '30, ''call me'''), '23514', NULL, 'a malformed phone is rejected');
 SELECT lives_ok(pg_temp.customer('ok-c1', 'dob, phone', '''1980-05-17'', ''+1 (555) 010-2030'''), 'a customer with only a dob and a phone is accepted');
+SELECT lives_ok(pg_temp.customer('ok-c9', 'age, phone', '30, ''(555) 987-6543'''), 'a US number written with its area code in parentheses first is accepted');
+SELECT throws_ok(pg_temp.customer('bad-c7', 'age, phone', '30, ''((555)'''), '23514', NULL, 'a phone of parentheses and too few digits is still refused');
 SELECT throws_ok(pg_temp.profile('ok-c1', '10'), '23514', NULL, 'a height of 10 cm is rejected');
 SELECT throws_ok(pg_temp.profile('ok-c1', '170', '1'), '23514', NULL, 'a weight of 1 kg is rejected');
 -- (the age check needs a customer without a dob: with one, the profile's age is derived from it)

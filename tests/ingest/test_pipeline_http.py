@@ -80,6 +80,9 @@ def test_products_file_end_to_end(client: httpx.Client, world: World, superuser_
     assert (totals["rows_read"], totals["inserted"], totals["rejected"]) == (6, 2, 4)
     assert totals["rows_read"] == totals["inserted"] + totals["updated"] + totals["unchanged"] + totals["rejected"]
     assert {m["header"]: m["field"] for m in job["mapping"]}["salt_100g"] == "sodium_mg"
+    # A BOM settles UTF-8; "4.99", "0.1", "0.2" outvote "3,49": "1,234" would be read as 1234 here.
+    assert job["format"] == {"encoding": "UTF8", "bom": True, "encoding_settled": True, "delimiter": ";", "columns": 10,
+                             "decimal": ".", "decimal_from": "values"}
     assert job["error_url"] == f"/api/v1/jobs/{job_id}/errors.csv"
 
     page = client.get("/api/v1/products?limit=200", headers=world.h("viewer_a")).json()["items"]

@@ -16,12 +16,18 @@
 --               ranges and codes are the profile's own (health.profile_before_write).
 BEGIN;
 
+-- try_date and try_json_object catch a failed cast in an exception block. Checking a date by hand
+-- instead (month lengths, leap years) measured 3x slower per cell than entering the block, and
+-- PostgreSQL 15 has no non-raising JSON input test (pg_input_is_valid is 16). But a block is a
+-- subtransaction, which no process may start while a parallel query runs, so both are PARALLEL
+-- UNSAFE: a batch's typing query is never planned parallel around them (a 100k-row batch was, and
+-- failed). STRICT: empty cells never enter the block.
 CREATE OR REPLACE FUNCTION ingest.try_date(p_text text)
 RETURNS date
-LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL UNSAFE
 AS $$
 BEGIN
-    IF p_text IS NULL OR btrim(p_text) !~ '^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}$' THEN
+    IF btrim(p_text) !~ '^[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}$' THEN
         RETURN NULL;
     END IF;
     RETURN to_date(btrim(p_text), 'YYYY-MM-DD');
@@ -33,7 +39,7 @@ COMMENT ON FUNCTION ingest.try_date(text) IS 'An ISO date cell (YYYY-MM-DD) as a
 
 CREATE OR REPLACE FUNCTION ingest.try_json_object(p_text text)
 RETURNS jsonb
-LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL UNSAFE
 AS $$
 DECLARE
     v_json jsonb;
@@ -252,9 +258,13 @@ BEGIN
     )
     SELECT coalesce(array_agg(h.customer_id), '{}') INTO v_health FROM h;
 
+    -- Updated: customers changed or whose profile changed, less the new ones. A set difference
+    -- (hashed); "x <> ALL (v_new)" compared each id with the new ones one by one: 27 s for a
+    -- batch of 100,000 new customers.
     RETURN QUERY
     SELECT cardinality(v_new)::bigint,
-           (SELECT count(DISTINCT x) FROM unnest(v_changed || v_health) AS x WHERE x <> ALL (v_new));
+           (SELECT count(*) FROM (SELECT unnest(v_changed) UNION SELECT unnest(v_health)
+                                  EXCEPT SELECT unnest(v_new)) AS d);
 END
 $$;
 COMMENT ON FUNCTION ingest.upsert_typed_customers(uuid, bigint) IS

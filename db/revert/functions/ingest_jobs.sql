@@ -1,8 +1,31 @@
--- Revert odyssey:functions/ingest_jobs from pg: back to the v0.1.0 definitions (one merge
--- connection under the job's row lock, no staging ANALYZE).
+-- Revert odyssey:functions/ingest_jobs from pg: back to @v0.2.0 (no decimal separator, no late
+-- encoding settlement). Its deploy script follows, after the new function is dropped.
+-- requires: functions/ingest_csv_format
+-- requires: functions/ingest_mapping
+-- requires: functions/ingest_products_merge
+-- requires: functions/ingest_customers_merge
+-- requires: functions/queue
+-- The life of a CSV ingestion job (PRD §6.2, §12), driven by the worker's ingest.csv handler,
+-- which streams bytes and calls these functions; every rule lives here:
+--   queued -> copying     ingest.job_begin, ingest.job_plan (format sniffed, columns mapped;
+--                         a file that is empty, binary or lacks required columns fails whole)
+--   copying               ingest.job_stage_chunk per COPY chunk (checkpoint: byte offset, rows),
+--                         ingest.job_row_defect for records COPY could not split
+--   validating            ingest.job_validate: duplicates inside the file (first row wins)
+--   merging               ingest.job_merge_next per batch (checkpoint: merge.through, .done),
+--                         called by several connections at once, each merging its own batch
+--   analyzing -> done     ingest.job_analyze, ingest.job_finalize (status, totals, event)
+-- Each step commits its work together with its checkpoint, so a worker that takes over a dead
+-- worker's job continues from the last checkpoint: nothing is lost, nothing applied twice.
+-- ingest.job_fail ends a job with a reason; api.cancel_job cancels one. Both write the outbox
+-- event (job.completed / job.failed) in the transaction that ends the job; staging is purged.
+-- v0.1.0 -> this: staging is ANALYZEd before the merge (plans of the typing step need its row
+-- counts); merge batches are claimed with advisory locks instead of under the job's row lock, so
+-- that two connections merge at once; the job row is locked FOR NO KEY UPDATE (which the foreign
+-- key checks of a concurrent batch's lineage and error rows do not wait for).
 BEGIN;
 
-DROP FUNCTION ingest.analyze_staging(ingest.job_mode);
+DROP FUNCTION IF EXISTS ingest.job_settle_encoding(uuid, bytea);
 
 CREATE OR REPLACE FUNCTION ingest.job_for_update(p_job_id uuid)
 RETURNS ingest.ingestion_jobs
@@ -12,7 +35,7 @@ DECLARE
     v_job ingest.ingestion_jobs;
 BEGIN
     SELECT * INTO v_job FROM ingest.ingestion_jobs j
-     WHERE j.id = p_job_id AND j.vendor_id = app.require_vendor() FOR UPDATE;
+     WHERE j.id = p_job_id AND j.vendor_id = app.require_vendor() FOR NO KEY UPDATE;
     IF NOT FOUND THEN
         PERFORM app.raise_problem('OD404', 'ingestion job not found');
     END IF;
@@ -255,6 +278,24 @@ $$;
 COMMENT ON FUNCTION ingest.job_drop_repeats(ingest.ingestion_jobs, text, text) IS
   'Reports (duplicate_in_file) and removes from staging the rows of a job whose key expression repeats an earlier row''s; returns how many.';
 
+CREATE OR REPLACE FUNCTION ingest.analyze_staging(p_mode ingest.job_mode)
+RETURNS void
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = ''
+AS $$
+BEGIN
+    -- ANALYZE needs the table's owner. Without fresh statistics a just-staged job looks empty to
+    -- the planner, which then joins each of its rows against every distinct list value.
+    IF p_mode = 'products' THEN
+        ANALYZE ingest.stg_products;
+    ELSE
+        ANALYZE ingest.stg_customers;
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION ingest.analyze_staging(ingest.job_mode) IS 'ANALYZE of the staging table of an ingest mode (after a job''s copy, before its merge).';
+
 CREATE OR REPLACE FUNCTION ingest.job_validate(p_job_id uuid)
 RETURNS jsonb
 LANGUAGE plpgsql
@@ -274,6 +315,7 @@ BEGIN
     IF v_job.mode = 'products' THEN
         v_bar := ingest.job_drop_repeats(v_job, 'barcode', $k$regexp_replace(s.barcode, '[\s-]', '', 'g')$k$);
     END IF;
+    PERFORM ingest.analyze_staging(v_job.mode);
     UPDATE ingest.ingestion_jobs j
        SET phase = 'merging', progress_pct = ingest.job_progress('merging', 0),
            checkpoint = ingest.job_enter_phase(v_job.checkpoint, 'merging') || jsonb_build_object(
@@ -295,43 +337,92 @@ RETURNS jsonb
 LANGUAGE plpgsql
 AS $$
 DECLARE
-    v_job     ingest.ingestion_jobs := ingest.job_for_update(p_job_id);
-    v_from    bigint := (v_job.checkpoint #>> '{merge,through}')::bigint + 1;
-    v_rows    bigint := (v_job.checkpoint #>> '{copy,rows}')::bigint;
-    v_to      bigint;
-    v_result  jsonb;
-    v_totals  jsonb := v_job.checkpoint -> 'totals';
-    v_done    boolean;
+    v_job      ingest.ingestion_jobs;
+    v_rows     bigint;
+    v_batch    bigint;
+    v_through  bigint;
+    v_done     bigint[];
+    v_start    bigint;
+    v_from     bigint;
+    v_to       bigint;
+    v_result   jsonb;
+    v_totals   jsonb;
+    v_finished boolean;
+    v_busy     boolean := false;
 BEGIN
+    -- 1. Claim a batch. The job row is not locked while the batch merges, so that other
+    --    connections merge other batches meanwhile: a batch (its first row number) is claimed with
+    --    a transaction-level advisory lock and is finished when its start is in merge.done (or
+    --    below merge.through, up to which every batch is finished).
+    SELECT * INTO v_job FROM ingest.ingestion_jobs j WHERE j.id = p_job_id AND j.vendor_id = app.require_vendor();
+    IF NOT FOUND THEN
+        PERFORM app.raise_problem('OD404', 'ingestion job not found');
+    END IF;
     IF v_job.phase <> 'merging' THEN
         RETURN jsonb_build_object('done', true, 'phase', v_job.phase);
     END IF;
     IF p_batch_rows NOT BETWEEN 1000 AND 1000000 THEN
         PERFORM app.raise_problem('OD422', 'batch size must be between 1,000 and 1,000,000 rows');
     END IF;
-    v_to := least(v_from + p_batch_rows - 1, v_rows);
-    IF v_from <= v_to THEN
+    v_rows := (v_job.checkpoint #>> '{copy,rows}')::bigint;
+    v_batch := coalesce((v_job.checkpoint #>> '{merge,batch}')::bigint, p_batch_rows);  -- fixed once merging began
+    v_through := (v_job.checkpoint #>> '{merge,through}')::bigint;
+    v_done := ARRAY(SELECT jsonb_array_elements_text(coalesce(v_job.checkpoint #> '{merge,done}', '[]'))::bigint);
+    FOR v_start IN SELECT s FROM generate_series(v_through + 1, v_rows, v_batch) s WHERE s <> ALL (v_done) LOOP
+        IF pg_try_advisory_xact_lock(hashtext('ingest.merge:' || p_job_id), ((v_start - 1) / v_batch)::integer) THEN
+            v_from := v_start;
+            v_to := least(v_start + v_batch - 1, v_rows);
+            EXIT;
+        END IF;
+        v_busy := true;  -- another connection is merging this one
+    END LOOP;
+    IF v_from IS NULL AND v_busy THEN
+        RETURN jsonb_build_object('done', false, 'busy', true);  -- every batch left is being merged elsewhere
+    END IF;
+
+    -- 2. Merge it.
+    IF v_from IS NOT NULL THEN
         v_result := CASE v_job.mode WHEN 'products' THEN ingest.merge_products(p_job_id, v_job.vendor_id, v_from, v_to)
                                     ELSE ingest.merge_customers(p_job_id, v_job.vendor_id, v_from, v_to) END;
+    END IF;
+
+    -- 3. Record it in the checkpoint, the job row locked only now (re-read: other batches may
+    --    have finished meanwhile; a job canceled meanwhile raises and the batch rolls back).
+    v_job := ingest.job_for_update(p_job_id);
+    v_through := (v_job.checkpoint #>> '{merge,through}')::bigint;
+    v_done := ARRAY(SELECT jsonb_array_elements_text(coalesce(v_job.checkpoint #> '{merge,done}', '[]'))::bigint);
+    IF v_from IS NOT NULL THEN
+        v_done := v_done || v_from;
+    END IF;
+    WHILE v_through < v_rows AND (v_through + 1) = ANY (v_done) LOOP
+        v_done := array_remove(v_done, v_through + 1);
+        v_through := least(v_through + v_batch, v_rows);
+    END LOOP;
+    v_totals := v_job.checkpoint -> 'totals';
+    IF v_result IS NOT NULL THEN
         v_totals := v_totals || jsonb_build_object(
             'inserted', (v_totals ->> 'inserted')::bigint + (v_result ->> 'inserted')::bigint,
             'updated', (v_totals ->> 'updated')::bigint + (v_result ->> 'updated')::bigint,
             'unchanged', (v_totals ->> 'unchanged')::bigint + (v_result ->> 'unchanged')::bigint,
             'rejected', (v_totals ->> 'rejected')::bigint + (v_result ->> 'rejected')::bigint);
     END IF;
-    v_done := v_to >= v_rows;
+    v_finished := v_through >= v_rows;
     UPDATE ingest.ingestion_jobs j
-       SET checkpoint = CASE WHEN v_done THEN ingest.job_enter_phase(j.checkpoint, 'analyzing') ELSE j.checkpoint END
-                        || jsonb_build_object('merge', jsonb_build_object('through', greatest(v_to, v_from - 1)), 'totals', v_totals),
-           phase = CASE WHEN v_done THEN 'analyzing' ELSE j.phase END,
-           progress_pct = ingest.job_progress(CASE WHEN v_done THEN 'analyzing' ELSE 'merging' END,
-                                              CASE WHEN v_done THEN 0 ELSE v_to::numeric / greatest(v_rows, 1) END)
+       SET checkpoint = CASE WHEN v_finished THEN ingest.job_enter_phase(j.checkpoint, 'analyzing') ELSE j.checkpoint END
+                        || jsonb_build_object('merge', jsonb_build_object('through', v_through, 'batch', v_batch,
+                                                                          'done', to_jsonb(v_done)),
+                                              'totals', v_totals),
+           phase = CASE WHEN v_finished THEN 'analyzing' ELSE j.phase END,
+           progress_pct = ingest.job_progress(CASE WHEN v_finished THEN 'analyzing' ELSE 'merging' END,
+                                              CASE WHEN v_finished THEN 0
+                                                   ELSE least(v_through + cardinality(v_done) * v_batch, v_rows)::numeric
+                                                        / greatest(v_rows, 1) END)
      WHERE j.id = p_job_id;
-    RETURN jsonb_build_object('done', v_done, 'from', v_from, 'to', v_to, 'batch', v_result, 'totals', v_totals);
+    RETURN jsonb_build_object('done', v_finished, 'from', v_from, 'to', v_to, 'batch', v_result, 'totals', v_totals);
 END
 $$;
 COMMENT ON FUNCTION ingest.job_merge_next(uuid, integer) IS
-  'Validates and merges the next batch of staged rows (default 100,000) and advances the merge checkpoint and totals in the same transaction; done when every row is merged.';
+  'Claims the next unmerged batch of staged rows (default 100,000; other connections may merge other batches at the same time), merges it and records it in the checkpoint and totals in the same transaction; done when every row is merged, busy when every batch left is being merged elsewhere.';
 
 CREATE OR REPLACE FUNCTION ingest.analyze_vendor_tables(p_mode ingest.job_mode)
 RETURNS integer
@@ -547,7 +638,7 @@ COMMENT ON FUNCTION ingest.job_dead_lettered() IS
 CREATE OR REPLACE TRIGGER dead_letters_fail_ingestion_job AFTER INSERT ON queue.dead_letters
     FOR EACH ROW WHEN (NEW.kind = 'ingest.csv') EXECUTE FUNCTION ingest.job_dead_lettered();
 
-GRANT EXECUTE ON FUNCTION ingest.job_for_update(uuid), ingest.job_progress(text, numeric),
+GRANT EXECUTE ON FUNCTION ingest.job_for_update(uuid), ingest.analyze_staging(ingest.job_mode), ingest.job_progress(text, numeric),
       ingest.job_enter_phase(jsonb, text), ingest.job_begin(uuid), ingest.job_plan(uuid, bytea),
       ingest.job_copy_resume(uuid), ingest.job_stage_chunk(uuid, bigint, bigint, bigint),
       ingest.job_row_defect(uuid, bigint, text, text, jsonb), ingest.job_purge_staging(ingest.ingestion_jobs),

@@ -5,6 +5,7 @@ SELECT 'ingest.job_enter_phase(jsonb, text)'::regprocedure;
 SELECT 'ingest.job_begin(uuid)'::regprocedure;
 SELECT 'ingest.job_plan(uuid, bytea)'::regprocedure;
 SELECT 'ingest.job_copy_resume(uuid)'::regprocedure;
+SELECT 'ingest.job_settle_encoding(uuid, bytea)'::regprocedure;
 SELECT 'ingest.job_stage_chunk(uuid, bigint, bigint, bigint)'::regprocedure;
 SELECT 'ingest.job_row_defect(uuid, bigint, text, text, jsonb)'::regprocedure;
 SELECT 'ingest.job_purge_staging(ingest.ingestion_jobs)'::regprocedure;

@@ -1,0 +1,25 @@
+-- Revert odyssey:functions/health_derivations from pg
+BEGIN;
+DROP TRIGGER diet_rules_recompute ON health.diet_rules;
+DROP TRIGGER diet_rules_validate ON health.diet_rules;
+DROP TRIGGER customer_health_profiles_derive ON health.customer_health_profiles;
+DROP TRIGGER customer_health_profiles_invalidate_matches ON health.customer_health_profiles;
+DROP TRIGGER customer_whitelists_invalidate_matches ON crm.customer_whitelists;
+DROP TRIGGER customer_blacklists_invalidate_matches ON crm.customer_blacklists;
+DROP FUNCTION health.diet_rule_after_write();
+DROP FUNCTION health.recompute_profiles(uuid, text);
+DROP FUNCTION health.diet_rule_before_write();
+DROP FUNCTION matching.invalidate_customer_matches();
+DROP FUNCTION health.profile_before_write();
+DROP FUNCTION health.derive_limits(uuid, text[], numeric, numeric);
+DROP FUNCTION health.policy_errors(jsonb);
+DROP FUNCTION health.kcal_per_gram(text);
+DROP FUNCTION health.bmi(numeric, numeric);
+DROP FUNCTION health.bmr(numeric, numeric, integer, crm.gender);
+DROP FUNCTION health.activity_factor(health.activity_level);
+DROP FUNCTION health.allergen_mask(text[]);
+DROP FUNCTION health.normalize_codes(ingest.value_domain, text[]);
+DROP FUNCTION health.diet_codes();
+DROP FUNCTION health.condition_codes();
+DROP FUNCTION health.allergen_codes();
+COMMIT;

@@ -1,0 +1,4 @@
+-- Verify odyssey:functions/ingest_mapping on pg
+SELECT 'ingest.required_columns(ingest.mapping_mode)'::regprocedure;
+SELECT 'ingest.plan_columns(ingest.mapping_mode, uuid, text[])'::regprocedure;
+SELECT 'ingest.stage_sql(ingest.mapping_mode, jsonb)'::regprocedure;
