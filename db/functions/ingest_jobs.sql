@@ -159,8 +159,8 @@ DECLARE
     v_encoding text := v_job.checkpoint #>> '{format,encoding}';
     v_format   jsonb;
 BEGIN
-    -- p_records: whole records of the file that hold its first bytes beyond ASCII. Everything the
-    -- copy read before them was ASCII, the same text in either encoding, so the choice made here
+    -- p_records: the first chunk of whole records that holds bytes beyond ASCII. Everything the
+    -- copy read before it was ASCII, the same text in either encoding, so the choice made here
     -- holds for the whole file. UTF-8 when they are valid UTF-8, else Windows-1252 (the rule of
     -- ingest.sniff_csv); once settled it stays.
     IF coalesce((v_job.checkpoint #>> '{format,encoding_settled}')::boolean, true)
@@ -182,7 +182,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION ingest.job_settle_encoding(uuid, bytea) IS
-  'Settles the encoding of a file whose sample was ASCII from the first records with other bytes (UTF8 when they are valid UTF-8, else WIN1252); returns the job''s format.';
+  'Settles the encoding of a file whose sample was ASCII from its first chunk with other bytes (UTF8 when they are valid UTF-8, else WIN1252); returns the job''s format.';
 
 CREATE OR REPLACE FUNCTION ingest.job_copy_resume(p_job_id uuid)
 RETURNS jsonb

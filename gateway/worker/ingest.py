@@ -17,7 +17,6 @@ import io
 import json
 import logging
 import os
-import re
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -69,19 +68,6 @@ def record_boundary(buf: bytes | bytearray, at_eof: bool) -> int:
             return pos + 1
         pos = buf.rfind(b"\n", 0, pos)
     return 0
-
-
-NON_ASCII = re.compile(rb"[\x80-\xff]")
-
-
-def first_non_ascii_lines(chunk: bytes, span: int = 64 * 1024) -> bytes:
-    """The lines of chunk from the one with its first byte beyond ASCII to about span bytes on: what
-    ingest.job_settle_encoding reads the file's encoding from. Cuts fall on line breaks, which are
-    never inside a UTF-8 sequence."""
-    first = NON_ASCII.search(chunk).start()
-    start = chunk.rfind(b"\n", 0, first) + 1
-    end = chunk.find(b"\n", first + span)
-    return chunk[start:] if end < 0 else chunk[start:end + 1]
 
 
 class IngestJob:
@@ -242,7 +228,7 @@ class IngestJob:
             chunk = bytes(buf[:cut])
             del buf[:cut]
             if not fmt.get("encoding_settled", True) and not chunk.isascii():
-                fmt = self.call("ingest.job_settle_encoding", self.job_id, first_non_ascii_lines(chunk))
+                fmt = self.call("ingest.job_settle_encoding", self.job_id, chunk)
                 copy_sql = self.copy_sql(fmt, ncols)
             self.stage(chunk, offset, copy_sql, fmt, ncols)
             offset += len(chunk)
