@@ -151,6 +151,15 @@ def _if_match(header: str | None) -> int | None:
     return int(value) if value.isdigit() and len(value) < 10 else -1
 
 
+def _none_match(header: str | None, etag: str) -> bool:
+    """If-None-Match (RFC 9110 13.1.2, weak comparison): true when it names this ETag, or is '*'."""
+    if header is None:
+        return False
+    if header.strip() == "*":
+        return True
+    return etag in {tag.strip().removeprefix("W/") for tag in header.split(",")}
+
+
 class Gateway:
     def __init__(self, settings: Settings, auth: Authenticator) -> None:
         self.settings = settings
@@ -194,7 +203,8 @@ class Gateway:
         try:
             if serve is None:
                 outcome = await self._serve(request, ep, req_id, log, headers)
-                response = self._respond(ep, outcome, headers)
+                response = self._respond(ep, outcome, headers,
+                                         request.headers.get("if-none-match") if ep.method == "GET" else None)
             else:
                 response = await serve(self, request, ep, req_id, log, headers)
         except Problem as p:
@@ -277,8 +287,8 @@ class Gateway:
             raise Problem(400, "X-Justification is limited to 1000 characters")
 
         client_ip = request.client.host if request.client else None
-        log["vendor_id"], log["role"] = await self._rate_limit(user, vendor, ep, headers,
-                                                               (req_id, client_ip, request.headers.get("user-agent")))
+        log["vendor_id"], log["role"] = await self._rate_limit(
+            user, vendor, ep, headers, (req_id, client_ip, request.headers.get("user-agent"), justification))
         return (user, vendor, justification, req_id, client_ip, request.headers.get("user-agent"))
 
     @staticmethod
@@ -333,9 +343,10 @@ class Gateway:
     async def _rate_limit(self, user: str, vendor: str | None, ep: Endpoint, headers: dict[str, str],
                           context: tuple) -> tuple[str | None, str | None]:
         """Counts the request (own statement, before the request transaction: counters are shared by
-        every gateway process and must not stay locked for a whole request). Returns (vendor, role)."""
+        every gateway process and must not stay locked for a whole request); a break-glass request is
+        audited there too, committed whatever the request then does. Returns (vendor, role)."""
         async with self.primary.connection() as conn:
-            cur = await conn.execute("SELECT api.rate_limit_take(%s, %s, %s, %s, %s, %s)::text",
+            cur = await conn.execute("SELECT api.rate_limit_take(%s, %s, %s, %s, %s, %s, %s)::text",
                                      (user, vendor, ep.ingest, *context))
             state = json.loads((await cur.fetchone())[0])
         if state.get("denied"):
@@ -459,7 +470,8 @@ class Gateway:
             outcome.wal_lsn = (await cur.fetchone())[0]
         return outcome
 
-    def _respond(self, ep: Endpoint, outcome: Outcome, headers: dict[str, str]) -> Response:
+    def _respond(self, ep: Endpoint, outcome: Outcome, headers: dict[str, str],
+                 if_none_match: str | None = None) -> Response:
         body = outcome.body
         headers["X-Odyssey-Served-By"] = outcome.served_by
         if outcome.wal_lsn:
@@ -485,6 +497,8 @@ class Gateway:
                 version = None
             if isinstance(version, int):
                 headers["ETag"] = f'"{version}"'
+                if _none_match(if_none_match, headers["ETag"]):
+                    return Response(status_code=304, headers=headers)
         return Response(body, status_code=outcome.status, headers=headers, media_type="application/json")
 
     # ---- service endpoints --------------------------------------------------------------------

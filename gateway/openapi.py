@@ -259,6 +259,9 @@ def _operation(ep: Endpoint) -> S:
                    "description": "the vendor to act in (users linked to several vendors; superadmin break-glass)"})
     params.append({"name": "X-Justification", "in": "header", "required": False, "schema": {"type": "string", "maxLength": 1000},
                    "description": "break-glass reason, required for a superadmin acting inside a vendor (audited)"})
+    if ep.etag and ep.method == "GET":
+        params.append({"name": "If-None-Match", "in": "header", "required": False, "schema": {"type": "string"},
+                       "description": "the ETag(s) the client holds: 304 Not Modified, no body, while the version is the same"})
     if ep.writes:
         params.append({"name": "Idempotency-Key", "in": "header", "required": ep.method == "POST",
                        "schema": {"type": "string", "minLength": 1, "maxLength": 255},
@@ -278,6 +281,9 @@ def _operation(ep: Endpoint) -> S:
     content = ({"text/csv": {"schema": {"type": "string"}}} if ep.response_schema == "ErrorsCsv"
                else {"application/json": {"schema": {"$ref": f"#/components/schemas/{ep.response_schema}"}}})
     responses: S = {str(ep.status): {"description": "OK", "headers": ok_headers, "content": content}}
+    if ep.etag and ep.method == "GET":
+        responses["304"] = {"description": "Not Modified: If-None-Match names the current version (no body)",
+                            "headers": {"ETag": ok_headers["ETag"], "X-Request-Id": HEADERS["X-Request-Id"]}}
     errors = dict(ERROR_STATUSES)
     if ep.writes or ep.request_schema:
         errors.update(WRITE_ERRORS)

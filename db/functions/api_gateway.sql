@@ -3,7 +3,8 @@
 -- requires: policies/core
 -- requires: policies/idempotency
 -- What the gateway calls around each request's one api function:
---   api.rate_limit_take    (own statement, before the request transaction) shared fixed-window limits
+--   api.rate_limit_take    (own statement, before the request transaction) shared fixed-window limits;
+--                          break-glass audited here, committed even if the request then fails
 --   api.resolve_principal  (first statement of the request transaction) vendor + role from user_links
 --   api.idempotency_begin / api.idempotency_finish  the key row, in the write's own transaction
 --   api.record_requests    latency samples (batched by the gateway)
@@ -149,8 +150,16 @@ BEGIN
             RAISE EXCEPTION USING ERRCODE = 'OD403',
                   MESSAGE = 'a superadmin acts inside a vendor only with an X-Justification header (break-glass)';
         END IF;
-        PERFORM audit.record('break_glass', 'core.vendors', v_link.vendor_id::text, v_link.vendor_id, NULL,
-                             pg_catalog.jsonb_build_object('justification', p_justification, 'request_id', p_request_id));
+        -- Admission (api.rate_limit_take) has recorded this request's break-glass in its own,
+        -- committed statement, so a request that fails and rolls back stays audited. A caller
+        -- that skipped admission is recorded here, in the request's transaction.
+        IF p_request_id IS NULL OR NOT EXISTS (
+               SELECT FROM audit.audit_log a
+                WHERE a.actor_user_id = p_user_id AND a.timestamp > pg_catalog.now() - interval '10 minutes'
+                  AND a.action = 'break_glass' AND a.request_id = p_request_id AND a.vendor_id = v_link.vendor_id) THEN
+            PERFORM audit.record('break_glass', 'core.vendors', v_link.vendor_id::text, v_link.vendor_id, NULL,
+                                 pg_catalog.jsonb_build_object('justification', p_justification, 'request_id', p_request_id));
+        END IF;
     END IF;
     db_role := 'odyssey_' || v_link.app_role;
     vendor_id := v_link.vendor_id;
@@ -159,11 +168,13 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION api.resolve_principal(text, uuid, text, text, text, text) IS
-  'Resolves the caller (JWT user, X-Vendor-Id, X-Justification) to the SQL role, vendor and app role of the request and sets the request context; break-glass is audited. OD403 when not allowed.';
+  'Resolves the caller (JWT user, X-Vendor-Id, X-Justification) to the SQL role, vendor and app role of the request and sets the request context; break-glass is audited (by admission, else here). OD403 when not allowed.';
 
+-- Admission gained p_justification (break-glass is recorded here, durably, before the request runs).
+DROP FUNCTION IF EXISTS api.rate_limit_take(text, uuid, boolean, text, text, text);
 CREATE OR REPLACE FUNCTION api.rate_limit_take(p_user_id text, p_vendor_id uuid, p_ingest boolean DEFAULT false,
                                                p_request_id text DEFAULT NULL, p_ip text DEFAULT NULL,
-                                               p_ua text DEFAULT NULL)
+                                               p_ua text DEFAULT NULL, p_justification text DEFAULT NULL)
 RETURNS jsonb
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -181,6 +192,11 @@ DECLARE
 BEGIN
     BEGIN
         SELECT * INTO v_link FROM app.resolve_link(p_user_id, p_vendor_id);
+        IF v_link.is_superadmin AND v_link.vendor_id IS NOT NULL
+           AND coalesce(pg_catalog.btrim(p_justification), '') = '' THEN
+            RAISE EXCEPTION USING ERRCODE = 'OD403',
+                  MESSAGE = 'a superadmin acts inside a vendor only with an X-Justification header (break-glass)';
+        END IF;
     EXCEPTION WHEN SQLSTATE 'OD403' THEN
         -- A refused authorization is audited too, in this statement's own (committed) transaction.
         PERFORM pg_catalog.set_config('odyssey.user_id', p_user_id, true),
@@ -196,8 +212,20 @@ BEGIN
                 audit.client_ip(), app.setting('odyssey.ua'), NULL, app.request_id(), session_user);
         RETURN pg_catalog.jsonb_build_object('allowed', false, 'denied', true, 'detail', SQLERRM);
     END;
-    -- Counters need no durable commit: a crash forgets at most the last milliseconds of counts.
-    PERFORM pg_catalog.set_config('synchronous_commit', 'off', true);
+    IF v_link.is_superadmin AND v_link.vendor_id IS NOT NULL THEN
+        -- Break-glass: recorded now, committed with this statement (durably: synchronous commit
+        -- stays on), before the request's own transaction, which may fail and roll back.
+        PERFORM pg_catalog.set_config('odyssey.role', 'superadmin', true),
+                pg_catalog.set_config('odyssey.request_id', coalesce(p_request_id, ''), true),
+                pg_catalog.set_config('odyssey.ip', coalesce(p_ip, ''), true),
+                pg_catalog.set_config('odyssey.ua', coalesce(pg_catalog.left(p_ua, 500), ''), true),
+                pg_catalog.set_config('odyssey.justification', pg_catalog.left(p_justification, 1000), true);
+        PERFORM audit.record('break_glass', 'core.vendors', v_link.vendor_id::text, v_link.vendor_id, NULL,
+                             pg_catalog.jsonb_build_object('justification', p_justification, 'request_id', p_request_id));
+    ELSE
+        -- Counters need no durable commit: a crash forgets at most the last milliseconds of counts.
+        PERFORM pg_catalog.set_config('synchronous_commit', 'off', true);
+    END IF;
     IF v_link.vendor_id IS NOT NULL THEN
         SELECT coalesce(v.settings_json -> 'rate_limits', '{}') INTO v_settings
           FROM core.vendors v WHERE v.id = v_link.vendor_id;
@@ -232,8 +260,8 @@ BEGIN
                                                     'vendor_id', v_link.vendor_id, 'app_role', v_link.app_role);
 END
 $$;
-COMMENT ON FUNCTION api.rate_limit_take(text, uuid, boolean, text, text, text) IS
-  'Admission of a request (own statement, before its transaction): resolves the caller (a refusal is audited as authz_denied and returned as {denied, detail}) and counts one request against the caller''s per-user, per-vendor (and per-vendor ingest) one-minute windows; returns the most constraining {scope, limit, remaining, reset, allowed}. Limits: 60/600/6 rpm unless the vendor''s settings_json.rate_limits overrides them.';
+COMMENT ON FUNCTION api.rate_limit_take(text, uuid, boolean, text, text, text, text) IS
+  'Admission of a request (own statement, before its transaction): resolves the caller (a refusal is audited as authz_denied and returned as {denied, detail}; a superadmin inside a vendor needs a justification, and the break-glass is audited here, committed even if the request then fails) and counts one request against the caller''s per-user, per-vendor (and per-vendor ingest) one-minute windows; returns the most constraining {scope, limit, remaining, reset, allowed}. Limits: 60/600/6 rpm unless the vendor''s settings_json.rate_limits overrides them.';
 
 CREATE OR REPLACE FUNCTION api.idempotency_begin(p_key text, p_method text, p_path text, p_request_hash text)
 RETURNS jsonb
@@ -368,7 +396,7 @@ COMMENT ON FUNCTION api.replica_has_replayed(pg_lsn) IS 'True when this server h
 GRANT EXECUTE ON FUNCTION app.raise_problem(text, text, jsonb), app.cursor_encode(jsonb),
       app.cursor_decode(text), app.page_limit(integer) TO PUBLIC;
 GRANT EXECUTE ON FUNCTION api.resolve_principal(text, uuid, text, text, text, text),
-      api.rate_limit_take(text, uuid, boolean, text, text, text), api.record_requests(jsonb) TO odyssey_gateway;
+      api.rate_limit_take(text, uuid, boolean, text, text, text, text), api.record_requests(jsonb) TO odyssey_gateway;
 -- Replication position only: harmless, and called in the request's first statement whatever the role.
 GRANT EXECUTE ON FUNCTION api.replica_status(), api.replica_has_replayed(pg_lsn) TO PUBLIC;
 GRANT EXECUTE ON FUNCTION api.idempotency_begin(text, text, text, text), api.idempotency_finish(text, integer, jsonb)

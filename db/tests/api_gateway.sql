@@ -1,7 +1,7 @@
 -- The gateway's stored functions: principal resolution (roles from memberships, X-Vendor-Id,
 -- break-glass), admission (rate limits, audited refusals), idempotency keys, cursors.
 BEGIN;
-SELECT plan(22);
+SELECT plan(27);
 
 INSERT INTO core.vendors (id, name) VALUES ('a0000000-0000-0000-0000-00000000000a', 'tap gw A'),
                                           ('b0000000-0000-0000-0000-00000000000b', 'tap gw B');
@@ -46,6 +46,24 @@ SELECT is(api.rate_limit_take('tap-none', 'b0000000-0000-0000-0000-00000000000b'
 RESET ROLE;
 SELECT results_eq($$ SELECT actor_user_id, vendor_id FROM audit.audit_log WHERE action = 'authz_denied' AND request_id = 'req-denied' $$,
                   $$ VALUES ('tap-none', 'b0000000-0000-0000-0000-00000000000b'::uuid) $$, 'and the refusal is audited');
+
+-- Break-glass at admission: recorded by rate_limit_take's own statement (committed before the
+-- request runs, so a failing request cannot roll it back); the request transaction adds no second record.
+SET LOCAL ROLE odyssey_gateway;
+SELECT is(api.rate_limit_take('tap-root', 'a0000000-0000-0000-0000-00000000000a', false, 'req-bg-none') ->> 'denied', 'true',
+          'admission refuses a superadmin inside a vendor without justification');
+SELECT is(api.rate_limit_take('tap-root', 'a0000000-0000-0000-0000-00000000000a', false, 'req-bg', '10.0.0.9', 'tap-ua', 'INC-2') ->> 'allowed',
+          'true', 'admission lets a justified superadmin in');
+SELECT results_eq($$ SELECT db_role FROM api.resolve_principal('tap-root', 'a0000000-0000-0000-0000-00000000000a', 'INC-2', 'req-bg') $$,
+                  $$ VALUES ('odyssey_superadmin') $$, 'and the request resolves');
+RESET ROLE;
+SELECT results_eq($$ SELECT actor_user_id, actor_role, vendor_id, justification, host(ip), ua FROM audit.audit_log
+                      WHERE action = 'break_glass' AND request_id = 'req-bg' $$,
+                  $$ VALUES ('tap-root', 'superadmin', 'a0000000-0000-0000-0000-00000000000a'::uuid, 'INC-2', '10.0.0.9', 'tap-ua') $$,
+                  'break-glass is recorded once, by admission, with who, why and from where');
+SELECT results_eq($$ SELECT actor_user_id, vendor_id FROM audit.audit_log WHERE action = 'authz_denied' AND request_id = 'req-bg-none' $$,
+                  $$ VALUES ('tap-root', 'a0000000-0000-0000-0000-00000000000a'::uuid) $$,
+                  'an unjustified break-glass attempt is audited as a refusal');
 
 -- Idempotency, as the request's role in vendor A.
 SELECT set_config('odyssey.vendor_id', 'a0000000-0000-0000-0000-00000000000a', true), set_config('odyssey.user_id', 'tap-admin', true);

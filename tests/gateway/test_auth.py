@@ -119,3 +119,21 @@ def test_superadmin_break_glass_needs_justification_and_is_audited(client: httpx
         rows = su.execute("SELECT actor_user_id, actor_role, vendor_id::text, justification, request_id FROM audit.audit_log "
                           "WHERE action = 'break_glass' AND justification = %s", (reason,)).fetchall()
     assert rows == [(world.users["root"], "superadmin", world.a, reason, r.headers["x-request-id"])]
+
+
+def test_break_glass_stays_audited_when_the_request_fails(client: httpx.Client, world: World, superuser_url: str,
+                                                          seeded) -> None:
+    # The request's own transaction rolls back (404, 422): the break-glass record, written at
+    # admission in its own committed statement, stays -- exactly once per request.
+    reason = f"incident-{world.tag}"
+    bg = world.h("root", **{"X-Vendor-Id": world.a, "X-Justification": reason})
+    missing = client.get("/api/v1/products/00000000-0000-4000-8000-000000000000", headers=bg)
+    _problem(missing, 404)
+    invalid = client.post("/api/v1/products", headers={**bg, "Idempotency-Key": f"bg-{world.tag}"},
+                          json={"items": [{"external_id": "x"}]})
+    _problem(invalid, 422)
+    with psycopg.connect(superuser_url) as su:
+        rows = su.execute("SELECT request_id, actor_role, vendor_id::text FROM audit.audit_log "
+                          "WHERE action = 'break_glass' AND justification = %s ORDER BY id", (reason,)).fetchall()
+    assert rows == [(missing.headers["x-request-id"], "superadmin", world.a),
+                    (invalid.headers["x-request-id"], "superadmin", world.a)]

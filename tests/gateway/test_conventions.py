@@ -147,6 +147,25 @@ def test_if_match_stale_is_412_and_changes_nothing(client: httpx.Client, world: 
                         headers=world.h("operator_a", **{"If-Match": cetag})), 412)
 
 
+def test_if_none_match_is_304_until_the_version_moves(client: httpx.Client, world: World, seeded) -> None:
+    pid = seeded.products[world.a][1]
+    first = client.get(f"/api/v1/products/{pid}", headers=world.h("viewer_a"))
+    etag = first.headers["etag"]
+    same = client.get(f"/api/v1/products/{pid}", headers=world.h("viewer_a", **{"If-None-Match": etag}))
+    assert same.status_code == 304 and same.content == b"" and same.headers["etag"] == etag
+    listed = client.get(f"/api/v1/products/{pid}", headers=world.h("viewer_a", **{"If-None-Match": f'"999999", W/{etag}'}))
+    assert listed.status_code == 304, "a list of tags, weakly compared"
+    assert client.get(f"/api/v1/products/{pid}", headers=world.h("viewer_a", **{"If-None-Match": "*"})).status_code == 304
+    other = client.get(f"/api/v1/products/{pid}", headers=world.h("viewer_a", **{"If-None-Match": '"999999"'}))
+    assert other.status_code == 200 and other.json()["id"] == pid
+    assert client.patch(f"/api/v1/products/{pid}", json={"name": "Changed for 304"},
+                        headers=world.h("operator_a", **{"If-Match": etag})).status_code == 200
+    moved = client.get(f"/api/v1/products/{pid}", headers=world.h("viewer_a", **{"If-None-Match": etag}))
+    assert moved.status_code == 200 and moved.json()["name"] == "Changed for 304" and moved.headers["etag"] != etag
+    # another vendor's product stays a 404 whatever the precondition
+    _problem(client.get(f"/api/v1/products/{pid}", headers=world.h("operator_b", **{"If-None-Match": "*"})), 404)
+
+
 def test_pagination_is_exactly_once(client: httpx.Client, world: World) -> None:
     items = [product(f"page-{i:03d}", world.category, brand=f"Pager{world.tag}") for i in range(37)]
     assert client.post("/api/v1/products", json={"items": items}, headers=world.h("admin_b", **idem())).status_code == 200

@@ -1,6 +1,6 @@
 -- Verify odyssey:functions/api_gateway on pg
 SELECT 'api.resolve_principal(text, uuid, text, text, text, text)'::regprocedure,
-       'api.rate_limit_take(text, uuid, boolean, text, text, text)'::regprocedure,
+       'api.rate_limit_take(text, uuid, boolean, text, text, text, text)'::regprocedure,
        'api.idempotency_begin(text, text, text, text)'::regprocedure,
        'api.idempotency_finish(text, integer, jsonb)'::regprocedure,
        'api.record_requests(jsonb)'::regprocedure,
