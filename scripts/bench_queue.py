@@ -18,7 +18,8 @@ batched dequeue, on the cluster of the env file (scripts/cluster up), in one run
 
 Each measurement queues N jobs first (enqueue throughput is reported separately), starts W
 processes behind a barrier and times until the queue is drained. The machine is shared: the bare
-and procrastinate figures of the same run are the yardsticks.
+and procrastinate figures of the same run are the yardsticks. It refuses to run while another
+`odyssey worker` is connected (scripts/up starts one): it would take the noop jobs too.
 
   .venv/bin/python scripts/bench_queue.py [--workers 1,2,3,4] [--single-jobs 4000]
                                           [--batch-jobs 100000] [--batch 100] [--vendors 10]
@@ -257,6 +258,15 @@ def main() -> int:
     su, wk = setting("ODYSSEY_SUPERUSER_URL"), setting("ODYSSEY_WORKER_URL")
     if not su or not wk:
         print("run scripts/cluster up first (ODYSSEY_SUPERUSER_URL / ODYSSEY_WORKER_URL)", file=sys.stderr)
+        return 2
+    with psycopg.connect(su, autocommit=True) as c:
+        others = c.execute("select count(*) from pg_stat_activity where usename = 'odyssey_worker' "
+                           "and datname = current_database()").fetchone()[0]
+    if others:
+        # A running `odyssey worker` (scripts/up starts one) takes noop jobs too: every figure
+        # would be wrong, and jobs it holds when the bench tears down leak their cap slots.
+        print(f"{others} odyssey_worker session(s) connected: stop other workers first "
+              "(kill $(cat .odyssey/worker.pid))", file=sys.stderr)
         return 2
     counts = [int(x) for x in args.workers.split(",")]
     skip = set(filter(None, args.skip.split(",")))

@@ -33,7 +33,8 @@ COMMENT ON FUNCTION app.cursor_encode(jsonb) IS 'Opaque, URL-safe pagination cur
 
 CREATE OR REPLACE FUNCTION app.cursor_decode(p_cursor text)
 RETURNS jsonb
-LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+-- PARALLEL UNSAFE: its exception block starts a subtransaction, which a parallel query cannot.
+LANGUAGE plpgsql IMMUTABLE PARALLEL UNSAFE
 AS $$
 DECLARE
     v_b64 text;

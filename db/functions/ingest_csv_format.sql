@@ -62,7 +62,8 @@ COMMENT ON FUNCTION ingest.csv_count_outside_quotes(text, text) IS 'How often a 
 
 CREATE OR REPLACE FUNCTION ingest.sniff_csv(p_sample bytea)
 RETURNS jsonb
-LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
+-- PARALLEL UNSAFE: its exception block starts a subtransaction, which a parallel query cannot.
+LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL UNSAFE
 AS $$
 DECLARE
     v_bom        boolean := substr(p_sample, 1, 3) = '\xefbbbf'::bytea;

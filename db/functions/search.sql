@@ -17,7 +17,8 @@ COMMENT ON FUNCTION api.encode_cursor(jsonb) IS 'Opaque cursor: URL-safe base64 
 
 CREATE OR REPLACE FUNCTION api.decode_cursor(p_cursor text)
 RETURNS jsonb
-LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
+-- PARALLEL UNSAFE: its exception block starts a subtransaction, which a parallel query cannot.
+LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL UNSAFE
 AS $$
 DECLARE
     v_b64 text := pg_catalog.translate(p_cursor, '-_', '+/');

@@ -1,6 +1,6 @@
 -- Queue: per-vendor concurrency caps and fair round robin between vendors.
 BEGIN;
-SELECT plan(21);
+SELECT plan(28);
 
 \ir fixtures/queue_vendors.psql
 CREATE TEMP TABLE served (n serial, vendor_id uuid, id bigint);
@@ -45,6 +45,27 @@ SELECT is_empty($$ SELECT * FROM queue.dequeue('w3', '{sleep}', 10, '30 s') $$, 
 RESET ROLE;
 DELETE FROM queue.jobs;
 DELETE FROM queue.vendor_caps;
+
+-- A's running jobs were just deleted outright (not completed): their slots stay taken until the
+-- reaper sees that their jobs are gone.
+SELECT ok((SELECT count(*) FROM queue.cap_slots WHERE tenant_key = 'a0000000-0000-4000-8000-00000000000a' AND kind = 'sleep'
+            AND job_id IS NOT NULL) >= 2, 'jobs deleted outright leave their slots taken');
+SET LOCAL ROLE odyssey_worker;
+SELECT is((SELECT count(*) FROM queue.enqueue_many('sleep', 'a0000000-0000-4000-8000-00000000000a', '[{}, {}, {}]')), 3::bigint,
+          'vendor A queues 3 sleep jobs');
+SELECT is_empty($$ SELECT * FROM queue.dequeue('w4', '{sleep}', 10, '30 s') $$, 'with its slots taken by ghosts, A gets nothing');
+SELECT is(queue.reap_expired(), 0, 'the reaper finds no expired lease...');
+SELECT is((SELECT count(*) FROM queue.dequeue('w4', '{sleep}', 10, '30 s')), 2::bigint,
+          '...but frees the ghosts'' slots: A runs up to its cap of 2 again');
+RESET ROLE;
+DELETE FROM queue.jobs;
+INSERT INTO queue.kinds (kind, max_running_per_vendor, description) VALUES ('tap.capped', 1, 'tap');
+SET LOCAL ROLE odyssey_worker;
+SELECT ok(queue.cancel(queue.enqueue('tap.capped', 'a0000000-0000-4000-8000-00000000000a', '{}')),
+          'a job of a new capped kind comes and goes (its slot stays)');
+RESET ROLE;
+DELETE FROM queue.kinds WHERE kind = 'tap.capped';
+SELECT is_empty($$ SELECT FROM queue.cap_slots WHERE kind = 'tap.capped' $$, 'a deleted kind takes its slots along');
 
 -- Fairness. Vendor A has a backlog of 500 and has been served; vendor B then queues one job:
 -- the very next single dequeue is B's.

@@ -198,6 +198,23 @@ def test_list_filters(client: httpx.Client, world: World, seeded) -> None:
     assert future["items"] == [] and future["next_cursor"] is None
 
 
+def test_product_list_is_served_by_the_search_path(client: httpx.Client, world: World) -> None:
+    # Label words are normalized as search does them ("dairy" excludes whey and milk), q ranks name
+    # matches first, and inactive products stay listed (search alone shows active ones by default).
+    brand = f"Lister{world.tag}"
+    items = [product("ls-whey", world.category, brand=brand, name="Quinoa whey shake", allergens=["whey"]),
+             product("ls-milk", world.category, brand=brand, name="Plain bar", allergens=["milk"],
+                     description="quinoa inside"),
+             product("ls-none", world.category, brand=brand, name="Quinoa crisp", status="inactive")]
+    assert client.post("/api/v1/products", json={"items": items}, headers=world.h("admin_b", **idem())).status_code == 200
+    listed = client.get("/api/v1/products", params={"brand": brand, "allergens.none": "dairy"}, headers=world.h("admin_b"))
+    assert [p["external_id"] for p in listed.json()["items"]] == ["ls-none"]
+    ranked = client.get("/api/v1/products", params={"brand": brand, "q": "quinoa", "sort": "relevance"},
+                        headers=world.h("admin_b")).json()["items"]
+    assert [p["external_id"] for p in ranked][-1] == "ls-milk" and len(ranked) == 3
+    assert {"nutrition", "version", "description"} <= ranked[0].keys(), "items are full products"
+
+
 def test_rate_limit_429_with_headers(client: httpx.Client, world: World, superuser_url: str) -> None:
     vendor = str(uuid.uuid4())
     user = f"limited-{world.tag}"

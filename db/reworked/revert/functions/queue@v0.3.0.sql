@@ -1,0 +1,27 @@
+-- Revert odyssey:functions/queue from pg
+BEGIN;
+DROP FUNCTION queue.stats();
+DROP FUNCTION queue.next_due(text[]);
+DROP FUNCTION queue.retry_dead_letter(bigint);
+DROP FUNCTION queue.cancel(text, uuid, text);
+DROP FUNCTION queue.cancel(bigint);
+DROP FUNCTION queue.reap_expired(integer);
+DROP FUNCTION queue.fail(bigint, text, text, boolean);
+DROP FUNCTION queue.release(bigint, text);
+DROP FUNCTION queue.free_slot(queue.jobs);
+DROP FUNCTION queue.bury(queue.jobs, jsonb, text);
+DROP FUNCTION queue.complete_many(bigint[], text);
+DROP FUNCTION queue.complete(bigint, text);
+DROP FUNCTION queue.heartbeat(bigint, text, interval);
+DROP FUNCTION queue.dequeue(text, text[], integer, interval);
+DROP TRIGGER kinds_slots ON queue.kinds;
+DROP TRIGGER vendor_caps_slots ON queue.vendor_caps;
+DROP FUNCTION queue.caps_changed();
+DROP FUNCTION queue.ensure_slots(uuid, text);
+DROP FUNCTION queue.enqueue_many(text, uuid, jsonb, integer, timestamptz);
+DROP FUNCTION queue.enqueue(text, uuid, jsonb, integer, timestamptz, text, integer);
+DROP FUNCTION queue.backoff_delay(integer, interval, interval);
+DROP FUNCTION queue.assert_may_act_for(uuid);
+DROP FUNCTION queue.caller_is_unrestricted();
+DROP FUNCTION queue.tenant_key(uuid);
+COMMIT;
