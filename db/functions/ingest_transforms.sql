@@ -59,9 +59,11 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE
 AS $$
     -- Staging keeps numbers in one notation ('.' decimals, no grouping) so that typing needs no
     -- file context; a cell that is not a number stays as written, for validation to report.
-    -- Only cells with a ',' (or a '.' in a decimal-comma file) need the rule.
+    -- Only cells with a ',' (or a '.' in a decimal-comma file) need the rule; in a decimal-comma
+    -- file the usual "12,5" (digits, one comma, digits) is the same number with a point.
     SELECT CASE
         WHEN p_text IS NULL OR (strpos(p_text, ',') = 0 AND (p_decimal <> ',' OR strpos(p_text, '.') = 0)) THEN p_text
+        WHEN p_decimal = ',' AND p_text ~ '^-?[0-9]+,[0-9]+$' THEN replace(p_text, ',', '.')
         ELSE coalesce(ingest.try_numeric(regexp_replace(p_text, '^\s*[$€£]\s*', ''), p_decimal)::text, p_text)
     END
 $$;

@@ -1,7 +1,7 @@
 -- CSV ingestion, value level: recognizing a file from its first bytes (ingest.sniff_csv), reading
 -- numbers, lists and quantities, and the unit transform ops (ingest.apply_ops) of notes.md.
 BEGIN;
-SELECT plan(75);
+SELECT plan(76);
 
 -- The hint of the OD422 a sniff raises (NULL when it raises nothing).
 CREATE FUNCTION pg_temp.sniff_refusal(p_sample bytea) RETURNS text LANGUAGE plpgsql AS $$
@@ -104,6 +104,12 @@ SELECT is(ARRAY[ingest.number_text('1,234', '.'), ingest.number_text('1,234', ',
                 ingest.number_text('$1,234.50', '.'), ingest.number_text('12', ','), ingest.number_text('n/a, sorry', '.')],
           ARRAY['1234', '1.234', '1234', '1234.50', '12', 'n/a, sorry'],
           'number_text: staged in decimal-point notation; a cell that is not a number stays as written');
+-- The decimal-comma shortcut ("12,5" -> "12.5") gives the value the full two-way rule gives.
+SELECT is_empty($$ SELECT c FROM unnest(ARRAY['12,5', '0,125', '-3,75', '007,5', '1234,0', '1,234', '12,50', '1,2,3', '1.234,5', ',5', '5,']) c
+                    WHERE ingest.number_text(c, ',') IS DISTINCT FROM
+                          coalesce(ingest.try_numeric(c, ',')::text, c)
+                      AND ingest.number_text(c, ',')::numeric IS DISTINCT FROM ingest.try_numeric(c, ',') $$,
+                'number_text in a decimal-comma file: the "12,5" shortcut reads every cell as the full rule does');
 SELECT is(ingest.split_list(' milk; soy ,,egg|sesame '), ARRAY['milk', 'soy', 'egg', 'sesame'], 'split_list on ; , | trims and drops empty items');
 SELECT is(ingest.split_list(NULL), '{}'::text[], 'no list: empty');
 SELECT is(ARRAY[ingest.quantity_grams('30 g'), ingest.quantity_grams('250ml'), ingest.quantity_grams('1,5 kg'),
