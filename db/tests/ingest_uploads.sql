@@ -3,7 +3,7 @@
 -- termination (cancels the job and its worker job), expiry, jobs with phase / upload progress /
 -- error_url; another vendor gets OD404 from every function; a viewer reads but never writes.
 BEGIN;
-SELECT plan(54);
+SELECT plan(60);
 
 DO $$
 BEGIN
@@ -183,7 +183,35 @@ SELECT throws_ok(format('SELECT api.ingest_upload_get(%L)', (SELECT id FROM ids 
                  'an expired upload is gone');
 SELECT throws_ok(format('SELECT api.ingest_upload_advance(%L, 0, 1)', (SELECT id FROM ids WHERE name = 'old')), 'OD410',
                  'the upload expired', 'and takes no bytes');
+INSERT INTO ids SELECT 'fresh', (b ->> 'job_id')::uuid, b FROM api.ingest_csv_create('products', 10, 'fresh.csv', NULL) b;
 RESET ROLE;
+UPDATE ingest.uploads SET expires_at = now() - interval '1 hour' WHERE job_id = (SELECT id FROM ids WHERE name = 'one');
+
+-- The sweep (a worker, across vendors): each expired upload ends -- terminated, its job failed
+-- with upload_expired and a job.failed event -- and is named for its bytes to be deleted. Live,
+-- completed and terminated uploads stay as they are.
+CREATE TEMP TABLE swept (sweep int, job_id uuid, vendor_id uuid, storage text, object_path text);
+GRANT ALL ON swept TO PUBLIC;
+SELECT set_config('odyssey.vendor_id', 'b0000000-0000-4000-8000-0000000000b1', true);
+SET LOCAL ROLE odyssey_worker;
+INSERT INTO swept SELECT 1, * FROM ingest.expire_uploads();
+SELECT is(current_setting('odyssey.vendor_id'), 'b0000000-0000-4000-8000-0000000000b1', 'the caller''s vendor setting is given back');
+INSERT INTO swept SELECT 2, * FROM ingest.expire_uploads();
+RESET ROLE;
+SELECT results_eq($$ SELECT job_id, vendor_id, storage, object_path FROM swept WHERE sweep = 1 $$,
+                  $$ SELECT u.job_id, u.vendor_id, u.storage::text, u.object_path FROM ingest.uploads u
+                      WHERE u.job_id = (SELECT id FROM ids WHERE name = 'old') $$,
+                  'the sweep ends the expired upload, and only it, and names its file');
+SELECT is_empty($$ SELECT * FROM swept WHERE sweep = 2 $$, 'a second sweep finds nothing');
+SELECT results_eq($$ SELECT j.status::text, j.totals -> 'error' ->> 'code', u.terminated_at IS NOT NULL
+                       FROM ingest.ingestion_jobs j JOIN ingest.uploads u ON u.job_id = j.id
+                      WHERE j.id = (SELECT id FROM ids WHERE name = 'old') $$,
+                  $$ VALUES ('failed', 'upload_expired', true) $$, 'its job failed (upload_expired) and the upload is terminated');
+SELECT is((SELECT count(*) FROM hooks.events WHERE event_type = 'job.failed'
+             AND data ->> 'job_id' = (SELECT id::text FROM ids WHERE name = 'old')), 1::bigint, 'with its job.failed event');
+SELECT results_eq($$ SELECT u.terminated_at IS NULL, j.status::text FROM ingest.uploads u JOIN ingest.ingestion_jobs j ON j.id = u.job_id
+                      WHERE u.job_id = (SELECT id FROM ids WHERE name = 'fresh') $$,
+                  $$ VALUES (true, 'queued') $$, 'an upload within its expiry is left alone');
 
 -- 9. A superadmin outside any vendor cannot create (no tenant)
 SELECT set_config('odyssey.vendor_id', '', true);

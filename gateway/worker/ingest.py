@@ -26,7 +26,7 @@ from typing import BinaryIO
 import psycopg
 from psycopg import sql
 
-from ..config import REPO, setting
+from ..config import REPO, setting, supabase_storage
 from .handlers import JobContext, JobInterrupted, PermanentError, register
 
 log = logging.getLogger("odyssey.worker.ingest")
@@ -56,6 +56,18 @@ def open_upload(upload: dict) -> BinaryIO:
         from .supabase_source import SupabaseObject
         return SupabaseObject(upload["object_path"])
     raise PermanentError(f"unknown storage {upload['storage']!r}")
+
+
+def remove_upload(storage: str, object_path: str) -> None:
+    """Deletes the bytes of an upload whose job already ended in SQL (ingest.expire_uploads)."""
+    if storage == "local":
+        base = upload_dir().resolve()
+        path = (base / object_path).resolve()
+        if base in path.parents:  # the database's CHECK already refuses absolute paths and '..'
+            path.unlink(missing_ok=True)
+    elif storage == "supabase":
+        from ..tus import _supabase
+        _supabase().storage.from_(supabase_storage()[2]).remove([object_path])
 
 
 def record_boundary(buf: bytes | bytearray, at_eof: bool) -> int:

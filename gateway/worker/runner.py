@@ -5,7 +5,9 @@ transaction (pipelined: one round trip, one commit); hand jobs to a pool of hand
 there is nothing to do, sleep until a notification, the next due job or the safety poll (no busy
 polling). A heartbeat thread extends the leases of jobs running longer than a third of the lease
 (and stops a job whose lease was lost or which was canceled); every --reap-interval seconds the
-worker runs queue.reap_expired(), which hands the jobs of dead workers to live ones.
+worker runs queue.reap_expired(), which hands the jobs of dead workers to live ones, and
+ingest.expire_uploads(), which ends expired uploads (their jobs fail) and names their bytes, which
+it then deletes.
 SIGTERM/SIGINT: stop dequeuing, let running jobs finish for up to --shutdown-timeout seconds,
 then interrupt them and hand them back to the queue (queue.release)."""
 from __future__ import annotations
@@ -24,6 +26,7 @@ from datetime import datetime, timezone
 import psycopg
 
 from .handlers import HANDLERS, JobContext, JobInterrupted, PermanentError
+from .ingest import remove_upload
 
 log = logging.getLogger("odyssey.worker")
 CHANNEL = "odyssey_queue"
@@ -145,6 +148,7 @@ class Worker:
                         if reaped:
                             log.warning("reaped %d job(s) with an expired lease", reaped)
                             self._woken = True
+                        self._remove_expired_uploads(conn)
                         next_reap = now + self.cfg.reap_interval
                     if self.cfg.max_jobs is not None and self.processed >= self.cfg.max_jobs:
                         break
@@ -165,6 +169,18 @@ class Worker:
             self._shutdown(conn, pool)
         log.info("worker %s stopped after %d jobs", self.cfg.worker_id, self.processed)
         return 0
+
+    @staticmethod
+    def _remove_expired_uploads(conn: psycopg.Connection) -> None:
+        """Expired uploads end in SQL (upload terminated, job failed with upload_expired, job.failed
+        event, committed); then their bytes are deleted here. A deletion that fails is logged."""
+        for job_id, storage, object_path in conn.execute(
+                "select job_id, storage, object_path from ingest.expire_uploads()").fetchall():
+            try:
+                remove_upload(storage, object_path)
+                log.info("upload of job %s expired: its job failed and its bytes were deleted", job_id)
+            except Exception as exc:  # noqa: BLE001 - the job already ended; only the bytes remain
+                log.error("upload of job %s expired, but deleting %s (%s) failed: %s", job_id, object_path, storage, exc)
 
     def _connect_main(self) -> psycopg.Connection:
         conn = psycopg.connect(self.cfg.url, autocommit=True)

@@ -17,7 +17,7 @@ import psycopg
 import pytest
 from tusclient import client as tus_client
 
-from .conftest import World, idem, wait_for
+from .conftest import TUS, World, idem, stored_file, wait_for
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -146,3 +146,32 @@ def test_a_malformed_file_fails_whole_and_a_job_can_be_canceled(client: httpx.Cl
     r = client.post(f"/api/v1/jobs/{pending}/cancel", headers=world.h("admin_a", **idem()))
     assert r.status_code == 200 and r.json()["status"] == "canceled"
     assert client.post(f"/api/v1/jobs/{pending}/cancel", headers=world.h("admin_a", **idem())).status_code == 409
+
+
+def test_an_expired_upload_fails_its_job_and_its_bytes_are_deleted(client: httpx.Client, world: World,
+                                                                    superuser_url: str, worker) -> None:
+    r = client.post("/api/v1/ingest/csv?mode=products", json={"size": 100, "filename": "late.csv"},
+                    headers=world.h("operator_a", **idem()))
+    assert r.status_code == 201, r.text
+    job_id, url = r.json()["job_id"], r.json()["upload_url"]
+    sent = client.patch(url, content=b"code;name\n1234567;half", headers=world.h(
+        "operator_a", **TUS, **{"Upload-Offset": "0", "Content-Type": "application/offset+octet-stream"}))
+    assert sent.status_code == 204, sent.text
+    path = stored_file(world.a, job_id)
+    assert path.stat().st_size == 22
+    with psycopg.connect(superuser_url) as su:
+        su.execute("UPDATE ingest.uploads SET expires_at = now() - interval '1 second' WHERE job_id = %s", (job_id,))
+
+    def ended():
+        body = client.get(f"/api/v1/jobs/{job_id}", headers=world.h("operator_a")).json()
+        return body if body["status"] != "queued" else None
+    job = wait_for(ended, timeout=30, interval=0.25)  # the worker sweeps every --reap-interval (10 s)
+    assert job["status"] == "failed" and job["totals"]["error"]["code"] == "upload_expired", job
+    assert "22 of 100 bytes" in job["totals"]["error"]["message"]
+    wait_for(lambda: not path.exists(), timeout=10)
+    gone = client.head(url, headers=world.h("operator_a", **TUS))
+    assert gone.status_code == 410
+    with psycopg.connect(superuser_url) as su:
+        events = su.execute("SELECT count(*) FROM hooks.events WHERE event_type = 'job.failed' AND data ->> 'job_id' = %s",
+                            (job_id,)).fetchone()[0]
+    assert events == 1

@@ -1,5 +1,4 @@
--- Revert odyssey:functions/ingest_uploads from pg: back to @v0.2.0 (jobs without their format).
--- Its deploy script follows.
+-- Deploy odyssey:functions/ingest_uploads to pg
 -- requires: schema/ingest_pipeline
 -- requires: policies/ingest_pipeline
 -- requires: functions/queue
@@ -12,6 +11,8 @@
 -- Invoker rights throughout: the tenant comes from app.require_vendor(), RLS isolates, and the
 -- grants say who may write (viewers only read).
 BEGIN;
+
+DROP FUNCTION IF EXISTS ingest.expire_uploads(integer);
 
 CREATE OR REPLACE FUNCTION app.upload_json(p_upload ingest.uploads)
 RETURNS jsonb
@@ -44,8 +45,10 @@ CREATE OR REPLACE FUNCTION app.ingestion_job_json(p_job ingest.ingestion_jobs, p
 RETURNS jsonb
 LANGUAGE sql STABLE
 AS $$
-    -- The checkpoint is the pipeline's own state; the API shows the column mapping from it.
+    -- The checkpoint is the pipeline's own state; the API shows the file's format (encoding,
+    -- delimiter, decimal separator and how each was decided) and the column mapping from it.
     SELECT (pg_catalog.to_jsonb(p_job) - 'checkpoint') || pg_catalog.jsonb_build_object(
+        'format', (p_job.checkpoint -> 'format') - 'header' - 'data_offset',
         'mapping', p_job.checkpoint #> '{plan,columns}',
         'error_url', CASE WHEN p_has_errors THEN '/api/v1/jobs/' || p_job.id::text || '/errors.csv' ELSE p_job.error_url END,
         'upload', CASE WHEN p_upload.job_id IS NOT NULL THEN pg_catalog.jsonb_build_object(
@@ -54,7 +57,7 @@ AS $$
             'terminated_at', p_upload.terminated_at) END)
 $$;
 COMMENT ON FUNCTION app.ingestion_job_json(ingest.ingestion_jobs, ingest.uploads, boolean) IS
-  'The API form of an ingestion job: its columns, upload progress {offset, length, ...} (NULL without an upload) and error_url (/api/v1/jobs/<id>/errors.csv when it has errors).';
+  'The API form of an ingestion job: its columns, the file''s format and column mapping, upload progress {offset, length, ...} (NULL without an upload) and error_url (/api/v1/jobs/<id>/errors.csv when it has errors).';
 
 CREATE OR REPLACE FUNCTION api.ingest_csv_create(p_mode text, p_upload_length bigint, p_filename text, p_metadata jsonb,
                                                  p_storage text DEFAULT 'local')
