@@ -304,16 +304,17 @@ SET search_path = ''
 AS $$
 DECLARE
     v_saved  text := coalesce(pg_catalog.current_setting('odyssey.vendor_id', true), '');
-    v_role   text := coalesce(pg_catalog.current_setting('odyssey.role', true), '');
+    v_scope  text := coalesce(pg_catalog.current_setting('odyssey.queue_scope', true), '');
     v_vendors uuid[];
     v_vendor uuid;
     v_up     ingest.uploads;
     v_left   integer := greatest(coalesce(p_limit, 100), 1);
 BEGIN
-    -- Every vendor (core.vendors shows all of them to the platform role only, for this one read).
-    PERFORM pg_catalog.set_config('odyssey.role', 'superadmin', true);
+    -- Every vendor: the owner reads them all only inside machinery like this (policy
+    -- vendors_machinery, policies/vendors_machinery), for this one statement.
+    PERFORM pg_catalog.set_config('odyssey.queue_scope', 'machinery', true);
     v_vendors := ARRAY(SELECT v.id FROM core.vendors v ORDER BY v.id);
-    PERFORM pg_catalog.set_config('odyssey.role', v_role, true);
+    PERFORM pg_catalog.set_config('odyssey.queue_scope', v_scope, true);
     -- Vendor by vendor (the tables' RLS is forced for the owner too): uploads never completed nor
     -- terminated whose expiry has passed. Each is terminated and its job failed (upload_expired,
     -- with the job.failed event); the caller (a worker) then deletes the bytes it is told about.

@@ -3,7 +3,7 @@
 -- termination (cancels the job and its worker job), expiry, jobs with phase / upload progress /
 -- error_url; another vendor gets OD404 from every function; a viewer reads but never writes.
 BEGIN;
-SELECT plan(60);
+SELECT plan(61);
 
 DO $$
 BEGIN
@@ -203,6 +203,14 @@ SELECT results_eq($$ SELECT job_id, vendor_id, storage, object_path FROM swept W
                       WHERE u.job_id = (SELECT id FROM ids WHERE name = 'old') $$,
                   'the sweep ends the expired upload, and only it, and names its file');
 SELECT is_empty($$ SELECT * FROM swept WHERE sweep = 2 $$, 'a second sweep finds nothing');
+-- The sweep reads the vendor list as the owner in the machinery scope (policy vendors_machinery);
+-- a vendor role that sets the same scope still sees its own vendor only.
+SELECT set_config('odyssey.queue_scope', 'machinery', true), set_config('odyssey.vendor_id', 'a0000000-0000-4000-8000-0000000000a1', true);
+SET LOCAL ROLE odyssey_vendor_admin;
+SELECT results_eq($$ SELECT id FROM core.vendors $$, $$ VALUES ('a0000000-0000-4000-8000-0000000000a1'::uuid) $$,
+                  'the machinery scope opens nothing to a vendor role');
+RESET ROLE;
+SELECT set_config('odyssey.queue_scope', '', true);
 SELECT results_eq($$ SELECT j.status::text, j.totals -> 'error' ->> 'code', u.terminated_at IS NOT NULL
                        FROM ingest.ingestion_jobs j JOIN ingest.uploads u ON u.job_id = j.id
                       WHERE j.id = (SELECT id FROM ids WHERE name = 'old') $$,
