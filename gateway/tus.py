@@ -42,7 +42,8 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from .config import setting, supabase_storage, upload_dir
+from .config import setting, supabase_storage
+from .storage import remove_upload, supabase_client, upload_path
 from .observability import ERR
 from .problems import Problem
 from .routes import Endpoint
@@ -168,12 +169,11 @@ def parse_checksum(header: str | None) -> tuple[str, bytes] | None:
 
 
 def stored_path(object_path: str) -> Path:
-    """<upload dir>/<object_path>; the database's CHECK already refuses absolute paths and '..'."""
-    base = upload_dir().resolve()
-    path = (base / object_path).resolve()
-    if base not in path.parents:
-        raise Problem(500, "an upload's object path leaves the upload directory")
-    return path
+    """<upload dir>/<object_path> (gateway/storage.py); a 500 when it would leave the directory."""
+    try:
+        return upload_path(object_path)
+    except ValueError:
+        raise Problem(500, "an upload's object path leaves the upload directory") from None
 
 
 def _open_locked(path: Path) -> int:
@@ -363,19 +363,12 @@ async def _receive(request: Request, fd: int, path: Path, state: dict, offset: i
         await flush(record=True)
     except psycopg.Error as exc:
         if exc.sqlstate == "OD410":  # terminated or expired meanwhile: its bytes go too
-            await asyncio.to_thread(_unlink, path)
+            await asyncio.to_thread(path.unlink, missing_ok=True)
         raise
     headers["Upload-Offset"] = str(committed)
     if not state["completed"]:
         headers["Upload-Expires"] = http_date(state["expires_at"])
     return Response(status_code=204, headers=headers)
-
-
-def _unlink(path: Path) -> None:
-    try:
-        path.unlink()
-    except FileNotFoundError:
-        pass
 
 
 async def tus_delete(gw, request: Request, ep: Endpoint, req_id: str, log: dict, headers: dict) -> Response:
@@ -385,10 +378,10 @@ async def tus_delete(gw, request: Request, ep: Endpoint, req_id: str, log: dict,
     job_id = _job_id(request)
     state = await _db(gw, ep, principal, "api.ingest_upload_terminate", [("p_job_id", job_id, "uuid")], log)
     # The database said so first: a PATCH still running fails its next offset update (410).
-    if state["storage"] == "local":
-        await asyncio.to_thread(_unlink, stored_path(state["object_path"]))
-    else:
-        await _supabase_remove(state["object_path"])
+    try:
+        await asyncio.to_thread(remove_upload, state["storage"], state["object_path"])
+    except ValueError:
+        raise Problem(500, "an upload's object path leaves the upload directory") from None
     return Response(status_code=204, headers=headers)
 
 
@@ -416,7 +409,7 @@ async def _add_upload_target(request: Request, body: dict) -> None:
         raise Problem(503, "this upload goes to Supabase Storage, which is not configured on this gateway")
     url, _, bucket = config
     try:
-        signed = await asyncio.to_thread(lambda: _supabase().storage.from_(bucket).create_signed_upload_url(upload["object_path"]))
+        signed = await asyncio.to_thread(lambda: supabase_client().storage.from_(bucket).create_signed_upload_url(upload["object_path"]))
     except Exception as exc:  # the storage client raises its own and httpx errors
         ERR.error("Supabase Storage did not sign %s: %s", upload["object_path"], exc)
         raise Problem(502, "Supabase Storage did not sign the upload; retry with the same Idempotency-Key") from None
@@ -450,18 +443,6 @@ async def ingest_csv_complete(gw, request: Request, ep: Endpoint, req_id: str, l
 
 
 # ---- Supabase Storage (only when configured; see README: not exercised by the test suite) ------
-_SUPABASE_CLIENT = None
-
-
-def _supabase():
-    global _SUPABASE_CLIENT
-    if _SUPABASE_CLIENT is None:
-        from supabase import create_client
-        url, key, _ = supabase_storage()
-        _SUPABASE_CLIENT = create_client(url, key)
-    return _SUPABASE_CLIENT
-
-
 async def _supabase_object_size(object_path: str) -> int | None:
     config = supabase_storage()
     if config is None:
@@ -471,7 +452,7 @@ async def _supabase_object_size(object_path: str) -> int | None:
     def size() -> int | None:
         from storage3.exceptions import StorageApiError
         try:
-            info = _supabase().storage.from_(bucket).info(object_path)
+            info = supabase_client().storage.from_(bucket).info(object_path)
         except StorageApiError as exc:
             if str(exc.status) == "404":
                 return None
@@ -486,16 +467,6 @@ async def _supabase_object_size(object_path: str) -> int | None:
     except Exception as exc:
         ERR.error("Supabase Storage info of %s failed: %s", object_path, exc)
         raise Problem(502, "Supabase Storage did not answer; retry") from None
-
-
-async def _supabase_remove(object_path: str) -> None:
-    config = supabase_storage()
-    if config is None:
-        return
-    try:
-        await asyncio.to_thread(lambda: _supabase().storage.from_(config[2]).remove([object_path]))
-    except Exception as exc:  # the upload is terminated in the database; a stray object is only storage
-        ERR.warning("Supabase Storage could not remove %s: %s", object_path, exc)
 
 
 HANDLERS = {"ingest_csv_create": ingest_csv_create, "ingest_csv_complete": ingest_csv_complete}

@@ -125,6 +125,24 @@ END
 $$;
 COMMENT ON FUNCTION app.resolve_link(text, uuid) IS 'The vendor and app role of a user (from user_links / platform_admins); OD403 when there is no usable membership.';
 
+CREATE OR REPLACE FUNCTION app.set_request_context(p_user_id text, p_vendor_id uuid, p_role text, p_request_id text,
+                                                   p_ip text, p_ua text, p_justification text)
+RETURNS void
+LANGUAGE sql VOLATILE
+AS $$
+    -- Transaction-local, read back through app.current_user_id(), app.current_vendor_id(),
+    -- app.request_id(), audit.client_ip() ...; NULL is stored as '' (unset).
+    SELECT pg_catalog.set_config('odyssey.user_id', coalesce(p_user_id, ''), true),
+           pg_catalog.set_config('odyssey.vendor_id', coalesce(p_vendor_id::text, ''), true),
+           pg_catalog.set_config('odyssey.role', coalesce(p_role, ''), true),
+           pg_catalog.set_config('odyssey.request_id', coalesce(p_request_id, ''), true),
+           pg_catalog.set_config('odyssey.ip', coalesce(p_ip, ''), true),
+           pg_catalog.set_config('odyssey.ua', coalesce(pg_catalog.left(p_ua, 500), ''), true),
+           pg_catalog.set_config('odyssey.justification', coalesce(pg_catalog.left(p_justification, 1000), ''), true)
+$$;
+COMMENT ON FUNCTION app.set_request_context(text, uuid, text, text, text, text, text) IS
+  'Sets the request context (odyssey.user_id, vendor_id, role, request_id, ip, ua, justification), transaction-local.';
+
 CREATE OR REPLACE FUNCTION api.resolve_principal(p_user_id text, p_vendor_id uuid, p_justification text,
                                                  p_request_id text DEFAULT NULL, p_ip text DEFAULT NULL,
                                                  p_ua text DEFAULT NULL)
@@ -139,13 +157,7 @@ BEGIN
     SELECT * INTO v_link FROM app.resolve_link(p_user_id, p_vendor_id);
     -- The whole request context, transaction-local; the caller adds set_config('role', db_role, true)
     -- in the same statement (a definer-rights function may not switch roles itself).
-    PERFORM pg_catalog.set_config('odyssey.user_id', p_user_id, true),
-            pg_catalog.set_config('odyssey.vendor_id', coalesce(v_link.vendor_id::text, ''), true),
-            pg_catalog.set_config('odyssey.role', v_link.app_role, true),
-            pg_catalog.set_config('odyssey.request_id', coalesce(p_request_id, ''), true),
-            pg_catalog.set_config('odyssey.ip', coalesce(p_ip, ''), true),
-            pg_catalog.set_config('odyssey.ua', coalesce(pg_catalog.left(p_ua, 500), ''), true),
-            pg_catalog.set_config('odyssey.justification', coalesce(pg_catalog.left(p_justification, 1000), ''), true);
+    PERFORM app.set_request_context(p_user_id, v_link.vendor_id, v_link.app_role, p_request_id, p_ip, p_ua, p_justification);
     IF v_link.is_superadmin AND v_link.vendor_id IS NOT NULL THEN
         IF coalesce(pg_catalog.btrim(p_justification), '') = '' THEN
             RAISE EXCEPTION USING ERRCODE = 'OD403',
@@ -200,10 +212,7 @@ BEGIN
         END IF;
     EXCEPTION WHEN SQLSTATE 'OD403' THEN
         -- A refused authorization is audited too, in this statement's own (committed) transaction.
-        PERFORM pg_catalog.set_config('odyssey.user_id', p_user_id, true),
-                pg_catalog.set_config('odyssey.request_id', coalesce(p_request_id, ''), true),
-                pg_catalog.set_config('odyssey.ip', coalesce(p_ip, ''), true),
-                pg_catalog.set_config('odyssey.ua', coalesce(pg_catalog.left(p_ua, 500), ''), true);
+        PERFORM app.set_request_context(p_user_id, NULL, NULL, p_request_id, p_ip, p_ua, NULL);
         -- Not audit.record(): its RETURNING needs the row to be readable in the request's vendor,
         -- and a refused request has none.
         INSERT INTO audit.audit_log (actor_user_id, actor_role, vendor_id, action, entity, entity_id,
@@ -216,11 +225,7 @@ BEGIN
     IF v_link.is_superadmin AND v_link.vendor_id IS NOT NULL THEN
         -- Break-glass: recorded now, committed with this statement (durably: synchronous commit
         -- stays on), before the request's own transaction, which may fail and roll back.
-        PERFORM pg_catalog.set_config('odyssey.role', 'superadmin', true),
-                pg_catalog.set_config('odyssey.request_id', coalesce(p_request_id, ''), true),
-                pg_catalog.set_config('odyssey.ip', coalesce(p_ip, ''), true),
-                pg_catalog.set_config('odyssey.ua', coalesce(pg_catalog.left(p_ua, 500), ''), true),
-                pg_catalog.set_config('odyssey.justification', pg_catalog.left(p_justification, 1000), true);
+        PERFORM app.set_request_context(p_user_id, v_link.vendor_id, 'superadmin', p_request_id, p_ip, p_ua, p_justification);
         PERFORM audit.record('break_glass', 'core.vendors', v_link.vendor_id::text, v_link.vendor_id, NULL,
                              pg_catalog.jsonb_build_object('justification', p_justification, 'request_id', p_request_id));
     ELSE

@@ -20,13 +20,12 @@ import os
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import BinaryIO
 
 import psycopg
 from psycopg import sql
 
-from ..config import REPO, setting, supabase_storage
+from ..storage import upload_path
 from .handlers import JobContext, JobInterrupted, PermanentError, register
 
 log = logging.getLogger("odyssey.worker.ingest")
@@ -40,34 +39,19 @@ COPY_REFUSALS = (psycopg.errors.BadCopyFileFormat, psycopg.errors.CharacterNotIn
                  psycopg.errors.UntranslatableCharacter, psycopg.errors.InvalidTextRepresentation)
 
 
-def upload_dir() -> Path:
-    return Path(setting("ODYSSEY_UPLOAD_DIR") or REPO / ".odyssey" / "uploads")
-
-
 def open_upload(upload: dict) -> BinaryIO:
     """The uploaded file as a seekable binary stream."""
     if upload["storage"] == "local":
-        path = upload_dir() / upload["object_path"]
         try:
-            return open(path, "rb")
+            return open(upload_path(upload["object_path"]), "rb")
+        except ValueError as exc:
+            raise PermanentError(str(exc)) from exc
         except FileNotFoundError as exc:
             raise PermanentError(f"the uploaded file is missing from the store ({upload['object_path']})") from exc
     if upload["storage"] == "supabase":
         from .supabase_source import SupabaseObject
         return SupabaseObject(upload["object_path"])
     raise PermanentError(f"unknown storage {upload['storage']!r}")
-
-
-def remove_upload(storage: str, object_path: str) -> None:
-    """Deletes the bytes of an upload whose job already ended in SQL (ingest.expire_uploads)."""
-    if storage == "local":
-        base = upload_dir().resolve()
-        path = (base / object_path).resolve()
-        if base in path.parents:  # the database's CHECK already refuses absolute paths and '..'
-            path.unlink(missing_ok=True)
-    elif storage == "supabase":
-        from ..tus import _supabase
-        _supabase().storage.from_(supabase_storage()[2]).remove([object_path])
 
 
 def record_boundary(buf: bytes | bytearray, at_eof: bool) -> int:

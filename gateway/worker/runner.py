@@ -26,7 +26,7 @@ from datetime import datetime, timezone
 import psycopg
 
 from .handlers import HANDLERS, JobContext, JobInterrupted, PermanentError
-from .ingest import remove_upload
+from ..storage import remove_upload
 
 log = logging.getLogger("odyssey.worker")
 CHANNEL = "odyssey_queue"

@@ -12,6 +12,7 @@
 BEGIN;
 
 DROP FUNCTION IF EXISTS api.rate_limit_take(text, uuid, boolean, text, text, text, text);
+DROP FUNCTION IF EXISTS app.set_request_context(text, uuid, text, text, text, text, text);
 
 CREATE OR REPLACE FUNCTION app.raise_problem(p_state text, p_message text, p_errors jsonb DEFAULT NULL)
 RETURNS void
