@@ -442,7 +442,7 @@ async def ingest_csv_complete(gw, request: Request, ep: Endpoint, req_id: str, l
     return gw._respond(ep, outcome, headers)
 
 
-# ---- Supabase Storage (only when configured; see README: not exercised by the test suite) ------
+# ---- Supabase Storage (only when configured; tests: tests/ingest/test_supabase_mode.py) --------
 async def _supabase_object_size(object_path: str) -> int | None:
     config = supabase_storage()
     if config is None:

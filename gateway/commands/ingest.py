@@ -1,5 +1,7 @@
 """odyssey ingest FILE --mode products|customers: start a CSV ingestion through the API, upload the
-file with TUS (tuspy) and follow the job until it ends. Resumable: an interrupted run leaves the
+file with TUS (tuspy) -- to the gateway's own endpoint, or to Supabase Storage's signed resumable
+endpoint when the gateway answers that (then ask the gateway to complete it) -- and follow the job
+until it ends. Resumable: an interrupted run leaves the
 upload on the server; running the same command on the same, unchanged file continues from the
 server's offset (the upload URL is remembered per file path, size and mtime)."""
 from __future__ import annotations
@@ -31,6 +33,12 @@ path, size and modification time (and the gateway URL, vendor and mode). Run the
 after an interruption and the upload continues from the offset the server reports (TUS HEAD);
 --new starts over with a new job. A file whose upload already completed is not uploaded again:
 the command follows that job (use --new to ingest it once more).
+
+Supabase Storage: when the gateway answers that uploads go to Supabase Storage, the file goes to
+Storage's signed resumable endpoint in the chunk size Storage takes (6 MiB, not --chunk-size) with
+the signed headers the gateway gave (the bearer token is never sent to Storage); then the command
+asks the gateway to complete the upload (POST .../complete, which checks the object and queues the
+job). Resuming works the same way while the signature is valid.
 
 Exit status: 0 the job completed (with --no-wait: the upload completed and the job is queued);
 1 the job failed or was canceled; 2 usage or configuration error; 3 --timeout expired while
@@ -187,13 +195,15 @@ def main(args: argparse.Namespace) -> int:
 
     with httpx.Client(base_url=base, headers=headers, timeout=60) as http:
         try:
-            job = _start_or_resume(http, store, key, path, size, args)
-            if isinstance(job, int):
-                return job
-            job_id, upload_url, offset = job
-            status = _upload(base, headers, store, key, path, size, job_id, upload_url, offset, args)
+            entry = _start_or_resume(http, store, key, path, size, args)
+            if isinstance(entry, int):
+                return entry
+            status = _upload(base, headers, store, key, path, size, entry, args)
+            if status == EXIT_COMPLETED and entry["storage"] == "supabase":
+                status = _complete(http, store, key, entry)
             if status != EXIT_COMPLETED:
                 return status
+            job_id = entry["job_id"]
             if args.no_wait:
                 body = http.get(f"/api/v1/jobs/{job_id}").json()
                 say(f"job {job_id}: upload complete, status {body.get('status')}, phase {body.get('phase')}")
@@ -205,21 +215,34 @@ def main(args: argparse.Namespace) -> int:
 
 
 def _start_or_resume(http, store: UploadStore, key: str, path: Path, size: int, args: argparse.Namespace):
-    """(job id, upload URL, server offset) of FILE's remembered upload, or of a new one; or an exit status."""
+    """FILE's remembered upload (with the server's offset), or a new one; or an exit status.
+
+    An entry: job_id, storage ('local': the gateway's TUS endpoint, upload_url made by the API;
+    'supabase': Storage's signed resumable endpoint create_url, upload_url once created there, the
+    signed headers and metadata, complete_url and its Idempotency-Key), offset."""
+    import httpx
+
     entry = None if args.new else store.get(key)
-    if entry:
-        response = http.head(entry["upload_url"], headers={"Tus-Resumable": "1.0.0"})
+    if entry and entry.get("upload_url") and not entry.get("uploaded"):
+        if entry["storage"] == "local":
+            response = http.head(entry["upload_url"], headers={"Tus-Resumable": "1.0.0"})
+        else:  # Storage gets its signed headers, never the gateway's bearer token
+            response = httpx.head(entry["upload_url"], headers={"Tus-Resumable": "1.0.0", **entry["headers"]}, timeout=60)
         if response.status_code == 200:
             offset = int(response.headers["upload-offset"])
             verb = "already uploaded" if offset >= size else f"resuming at byte {offset} of {size}"
             say(f"job {entry['job_id']}: {path.name} {verb}")
-            return entry["job_id"], entry["upload_url"], offset
-        if response.status_code in (404, 410):
+            return {**entry, "offset": offset}
+        if response.status_code in (403, 404, 410):
             say(f"job {entry['job_id']}: the earlier upload is gone (HTTP {response.status_code}); starting a new one")
             store.forget(key)
+            entry = None
         else:
             print(f"error: cannot resume {entry['upload_url']}: HTTP {response.status_code}", file=sys.stderr)
             return EXIT_UPLOAD
+    if entry:
+        say(f"job {entry['job_id']}: {path.name} " + ("already uploaded" if entry.get("uploaded") else "uploading"))
+        return {**entry, "offset": size if entry.get("uploaded") else 0}
     response = http.post("/api/v1/ingest/csv", params={"mode": args.mode},
                          json={"size": size, "filename": path.name, "metadata": {"client": "odyssey-cli"}},
                          headers={"Idempotency-Key": f"odyssey-ingest-{uuid.uuid4()}"})
@@ -227,13 +250,17 @@ def _start_or_resume(http, store: UploadStore, key: str, path: Path, size: int, 
         print(f"error: the ingestion was refused: {_problem_text(response)}", file=sys.stderr)
         return EXIT_UPLOAD
     body = response.json()
-    if body["upload"]["storage"] != "local":
-        print(f"error: job {body['job_id']}: this gateway sends uploads to Supabase Storage ({body['upload_url']}); "
-              "odyssey ingest uploads only to the gateway's own TUS endpoint", file=sys.stderr)
-        return EXIT_UPLOAD
-    store.put(key, {"job_id": body["job_id"], "upload_url": body["upload_url"], "file": str(path.resolve()), "size": size})
+    upload = body["upload"]
+    entry = {"job_id": body["job_id"], "storage": upload["storage"], "file": str(path.resolve()), "size": size}
+    if upload["storage"] == "local":
+        entry["upload_url"] = body["upload_url"]
+    else:
+        entry.update(create_url=body["upload_url"], upload_url=None, headers=upload["headers"],
+                     metadata=upload["metadata"], chunk_size=upload.get("chunk_size"),
+                     complete_url=upload["complete_url"], complete_key=f"odyssey-ingest-{uuid.uuid4()}")
+    store.put(key, entry)
     say(f"job {body['job_id']}: uploading {path.name} ({size} bytes) to {body['upload_url']}")
-    return body["job_id"], body["upload_url"], 0
+    return {**entry, "offset": 0}
 
 
 def _progress(args: argparse.Namespace, *columns):
@@ -243,20 +270,30 @@ def _progress(args: argparse.Namespace, *columns):
     return Progress(*columns, console=Console(stderr=True), disable=args.no_progress)
 
 
-def _upload(base: str, headers: dict, store: UploadStore, key: str, path: Path, size: int, job_id: str,
-            upload_url: str, offset: int, args: argparse.Namespace) -> int:
+def _upload(base: str, headers: dict, store: UploadStore, key: str, path: Path, size: int, entry: dict,
+            args: argparse.Namespace) -> int:
     from rich.progress import BarColumn, DownloadColumn, TextColumn, TimeRemainingColumn, TransferSpeedColumn
     from tusclient.client import TusClient
     from tusclient.exceptions import TusCommunicationError
 
-    if offset < size:
-        client = TusClient(f"{base}/api/v1/uploads", headers=dict(headers))
+    job_id, local = entry["job_id"], entry["storage"] == "local"
+    if entry["offset"] < size:
+        if local:
+            client = TusClient(f"{base}/api/v1/uploads", headers=dict(headers))
+            options = {"chunk_size": args.chunk_size, "upload_checksum": True}
+        else:  # Storage takes chunks of the size it announced (6 MiB), and its signed headers only
+            client = TusClient(entry["create_url"], headers=dict(entry["headers"]))
+            options = {"chunk_size": int(entry.get("chunk_size") or args.chunk_size), "metadata": entry["metadata"]}
         try:
             with _progress(args, TextColumn("upload"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
                            TimeRemainingColumn()) as bar:
-                task = bar.add_task("upload", total=size, completed=offset)
-                uploader = client.uploader(file_path=str(path), url=upload_url, chunk_size=args.chunk_size,
-                                           retries=max(0, args.retries), retry_delay=1, upload_checksum=True)
+                task = bar.add_task("upload", total=size, completed=entry["offset"])
+                uploader = client.uploader(file_path=str(path), url=entry.get("upload_url"),
+                                           retries=max(0, args.retries), retry_delay=1, **options)
+                if not uploader.url:
+                    uploader.set_url(uploader.create_url())
+                    entry["upload_url"] = uploader.url
+                    store.put(key, {k: v for k, v in entry.items() if k != "offset"})
                 bar.update(task, completed=uploader.offset)
                 while uploader.offset < size:
                     uploader.upload_chunk()
@@ -274,6 +311,17 @@ def _upload(base: str, headers: dict, store: UploadStore, key: str, path: Path, 
             print("interrupted; run the same command again to resume", file=sys.stderr)
             return 130
     say(f"job {job_id}: upload complete ({size} bytes)")
+    return EXIT_COMPLETED
+
+
+def _complete(http, store: UploadStore, key: str, entry: dict) -> int:
+    """Supabase Storage mode: the object is in Storage; the gateway checks it and queues the job
+    (POST complete_url, with the Idempotency-Key remembered for this upload: a rerun replays it)."""
+    store.put(key, {**{k: v for k, v in entry.items() if k != "offset"}, "uploaded": True})
+    response = http.post(entry["complete_url"], headers={"Idempotency-Key": entry["complete_key"]})
+    if response.status_code != 200:
+        print(f"error: job {entry['job_id']}: the upload could not be completed: {_problem_text(response)}", file=sys.stderr)
+        return EXIT_UPLOAD
     return EXIT_COMPLETED
 
 
