@@ -90,6 +90,18 @@ def _patch(fields: S, drop: tuple[str, ...] = ()) -> S:
     return _obj({k: v for k, v in fields.items() if k not in drop}, extra=False, minProperties=0)
 
 
+EVENT_TYPES = ("job.completed", "job.failed", "product.updated", "customer.updated")
+WEBHOOK_FIELDS: S = {
+    "url": {"type": "string", "maxLength": 2000,
+            "description": "https:// (http:// only to localhost, 127.0.0.1 or [::1])"},
+    "description": _n("string", maxLength=500),
+    "enabled": {"type": "boolean"},
+    "event_types": {"type": "array", "minItems": 1, "uniqueItems": True, "items": {"enum": list(EVENT_TYPES)}},
+    "retries_max": {"type": "integer", "minimum": 0, "maximum": 50},
+    "tolerance_sec": {"type": "integer", "minimum": 1, "maximum": 3600},
+}
+
+
 SCHEMAS: S = {
     "Problem": _obj({"type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
                      "detail": {"type": "string"}, "instance": {"type": "string"}, "request_id": {"type": "string"},
@@ -185,6 +197,24 @@ SCHEMAS: S = {
                          "requests": {"type": "object"}, "jobs_24h": {"type": "object"},
                          "queue_depth": {"type": "integer"}, **FRESHNESS}, ["latency", "requests", "jobs_24h"]),
     "TaxonomyEntry": _obj({"id": {"type": "integer"}, **TAXONOMY_FIELDS, "created_at": TS, "updated_at": TS}, ["id", "code", "label"]),
+    "Webhook": _obj({"id": UUID, "url": {"type": "string"}, "description": _n("string"), "enabled": {"type": "boolean"},
+                     "event_types": {"type": "array", "items": {"enum": list(EVENT_TYPES)}},
+                     "retries_max": {"type": "integer"}, "tolerance_sec": {"type": "integer"}, "created_at": TS, "updated_at": TS},
+                    ["id", "url", "enabled", "event_types", "retries_max", "tolerance_sec", "created_at", "updated_at"]),
+    "WebhookWithSecret": {"allOf": [{"$ref": "#/components/schemas/Webhook"},
+                                    _obj({"secret": {"type": "string", "pattern": "^whsec_[0-9a-f]{64}$",
+                                                     "description": "the signing secret, shown only in this answer"}}, ["secret"])]},
+    "WebhookInput": _obj(WEBHOOK_FIELDS, ["url"], extra=False),
+    "WebhookPatch": _patch(WEBHOOK_FIELDS),
+    "WebhookPage": _page("Webhook"),
+    "WebhookDelivery": _obj({"id": UUID, "endpoint_id": UUID, "event_id": UUID, "event_type": {"enum": list(EVENT_TYPES)},
+                             "status": {"enum": ["pending", "delivered", "failed", "dead"]}, "attempt": {"type": "integer"},
+                             "response_status": _n("integer"), "last_error": _n("string"), "timestamp": _n("string", format="date-time"),
+                             "created_at": TS, "delivered_at": _n("string", format="date-time"),
+                             "payload": _obj({"vendor_id": UUID, "event_id": UUID, "event_type": {"type": "string"},
+                                              "occurred_at": TS, "data": {"type": "object"}})},
+                            ["id", "endpoint_id", "event_id", "event_type", "status", "attempt", "created_at", "payload"]),
+    "WebhookDeliveryPage": _page("WebhookDelivery"),
     "TaxonomyInput": _obj(TAXONOMY_FIELDS, ["code", "label"], extra=False),
     "TaxonomyPatch": _patch(TAXONOMY_FIELDS),
     "TaxonomyPage": _page("TaxonomyEntry"),

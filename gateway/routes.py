@@ -52,6 +52,7 @@ IF_MATCH = Arg("p_expected_version", "if_match", "If-Match", "int")
 ALL = "superadmin (break-glass), vendor_admin, vendor_operator, vendor_viewer"
 WRITERS = "superadmin (break-glass), vendor_admin, vendor_operator"
 SUPER = "superadmin"
+ADMINS = "superadmin (break-glass), vendor_admin"
 
 ENDPOINTS: list[Endpoint] = [
     # Products (PRD 5.2)
@@ -207,4 +208,29 @@ ENDPOINTS: list[Endpoint] = [
         Arg("p_vendor_id", "const", "", "uuid"), Arg("p_user_id", "path", "user_id", "text", True)),
              summary="Remove a member from my vendor", tag="members", operation_id="deleteMember", response_schema="Deleted",
              roles="vendor_admin, superadmin (break-glass)"),
+    # Webhooks (PRD 5.9, 6.5): endpoints of the vendor, their signing secrets and deliveries
+    Endpoint("GET", "/api/v1/webhooks", "api.webhook_list", PAGE,
+             summary="List the vendor's webhook endpoints", tag="webhooks", operation_id="listWebhooks",
+             response_schema="WebhookPage", roles=ADMINS),
+    Endpoint("POST", "/api/v1/webhooks", "api.webhook_create", (Arg("p_body", "body", "", "jsonb", True),),
+             status=201, summary="Create a webhook endpoint; the answer holds its signing secret, shown this once",
+             tag="webhooks", operation_id="createWebhook", request_schema="WebhookInput",
+             response_schema="WebhookWithSecret", roles=ADMINS),
+    Endpoint("GET", "/api/v1/webhooks/{id}", "api.webhook_get", (Arg("p_id", "path", "id", "uuid", True),),
+             summary="Get a webhook endpoint", tag="webhooks", operation_id="getWebhook", response_schema="Webhook", roles=ADMINS),
+    Endpoint("PATCH", "/api/v1/webhooks/{id}", "api.webhook_update", (
+        Arg("p_id", "path", "id", "uuid", True), Arg("p_body", "body", "", "jsonb", True)),
+             summary="Update a webhook endpoint (a disabled one's pending deliveries end as dead)", tag="webhooks",
+             operation_id="updateWebhook", request_schema="WebhookPatch", response_schema="Webhook", roles=ADMINS),
+    Endpoint("DELETE", "/api/v1/webhooks/{id}", "api.webhook_delete", (Arg("p_id", "path", "id", "uuid", True),),
+             summary="Delete a webhook endpoint with its secret and deliveries", tag="webhooks", operation_id="deleteWebhook",
+             response_schema="Deleted", roles=ADMINS),
+    Endpoint("POST", "/api/v1/webhooks/{id}/rotate-secret", "api.webhook_rotate_secret", (Arg("p_id", "path", "id", "uuid", True),),
+             summary="Replace the signing secret (the new one is shown this once)", tag="webhooks",
+             operation_id="rotateWebhookSecret", response_schema="WebhookWithSecret", roles=ADMINS),
+    Endpoint("GET", "/api/v1/webhooks/{id}/deliveries", "api.webhook_deliveries", (
+        Arg("p_id", "path", "id", "uuid", True),
+        _q("p_status", "status", description="pending | delivered | failed | dead"), *PAGE),
+             summary="List an endpoint's deliveries: status, attempts, last response", tag="webhooks",
+             operation_id="listWebhookDeliveries", response_schema="WebhookDeliveryPage", roles=ADMINS),
 ]

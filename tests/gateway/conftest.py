@@ -144,15 +144,17 @@ class Seeded:
     products: dict[str, list[str]]    # vendor -> product ids
     customers: dict[str, list[str]]   # vendor -> customer ids
     jobs: dict[str, str]              # vendor -> a job id
+    webhooks: dict[str, str]          # vendor -> a webhook endpoint id
 
 
 @pytest.fixture(scope="session")
 def seeded(world: World, client: httpx.Client, superuser_url: str) -> Seeded:
-    """Each vendor gets products, customers (one with a health profile) and an ingestion job, all
-    written through the API by that vendor's admin."""
+    """Each vendor gets products, customers (one with a health profile), an ingestion job and a
+    webhook endpoint, written through the API by that vendor's admin (the job directly)."""
     products: dict[str, list[str]] = {}
     customers: dict[str, list[str]] = {}
     jobs: dict[str, str] = {}
+    webhooks: dict[str, str] = {}
     for vendor, admin in ((world.a, "admin_a"), (world.b, "admin_b")):
         items = [product(f"p{i}", world.category, dietary_tags=["vegan"] if i % 2 else [],
                          allergens=["peanuts"] if i % 3 == 0 else []) for i in range(5)]
@@ -167,4 +169,8 @@ def seeded(world: World, client: httpx.Client, superuser_url: str) -> Seeded:
             su.execute("SELECT set_config('odyssey.vendor_id', %s, false)", (vendor,))
             jobs[vendor] = str(su.execute("INSERT INTO ingest.ingestion_jobs (vendor_id, mode) VALUES (%s, 'products') RETURNING id",
                                           (vendor,)).fetchone()[0])
-    return Seeded(products, customers, jobs)
+        r = client.post("/api/v1/webhooks", json={"url": f"https://hooks.example.com/{admin}", "event_types": ["job.failed"]},
+                        headers=world.h(admin, **idem()))
+        assert r.status_code == 201, r.text
+        webhooks[vendor] = r.json()["id"]
+    return Seeded(products, customers, jobs, webhooks)

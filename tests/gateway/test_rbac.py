@@ -76,6 +76,14 @@ CASES = [
     Case("list members", "GET", lambda w, s: "/api/v1/members", {"admin_a"}),
     Case("change a role", "PUT", lambda w, s: f"/api/v1/members/{w.users['viewer_a']}", {"admin_a"},
          lambda w: {"role": "vendor_viewer"}),
+    Case("list webhooks", "GET", lambda w, s: "/api/v1/webhooks", {"admin_a"}),
+    Case("create webhook", "POST", lambda w, s: "/api/v1/webhooks", {"admin_a"},
+         lambda w: {"url": "https://hooks.example.com/rbac", "event_types": ["job.completed"]}),
+    Case("get webhook", "GET", lambda w, s: f"/api/v1/webhooks/{s.webhooks[w.a]}", {"admin_a"}),
+    Case("update webhook", "PATCH", lambda w, s: f"/api/v1/webhooks/{s.webhooks[w.a]}", {"admin_a"},
+         lambda w: {"description": "rbac"}),
+    Case("rotate webhook secret", "POST", lambda w, s: f"/api/v1/webhooks/{s.webhooks[w.a]}/rotate-secret", {"admin_a"}),
+    Case("webhook deliveries", "GET", lambda w, s: f"/api/v1/webhooks/{s.webhooks[w.a]}/deliveries", {"admin_a"}),
 ]
 
 
@@ -177,6 +185,11 @@ ATTACKS = [
     ("PUT", "/api/v1/admin/vendors/{vendor}/members/{member}", {"role": "vendor_admin"}),
     ("DELETE", "/api/v1/admin/vendors/{vendor}/members/{member}", None),
     ("DELETE", "/api/v1/members/{member}", None),
+    ("GET", "/api/v1/webhooks/{hook}", None),
+    ("PATCH", "/api/v1/webhooks/{hook}", {"url": "https://attacker.example.com/"}),
+    ("POST", "/api/v1/webhooks/{hook}/rotate-secret", None),
+    ("GET", "/api/v1/webhooks/{hook}/deliveries", None),
+    ("DELETE", "/api/v1/webhooks/{hook}", None),
 ]
 
 
@@ -184,7 +197,7 @@ ATTACKS = [
 def test_other_vendors_ids_are_404(method: str, template: str, body, client: httpx.Client, world: World, seeded,
                                    superuser_url: str) -> None:
     path = template.format(pid=seeded.products[world.b][0], cid=seeded.customers[world.b][0], job=seeded.jobs[world.b],
-                           vendor=world.b, member=world.users["admin_b"])
+                           vendor=world.b, member=world.users["admin_b"], hook=seeded.webhooks[world.b])
     before = _snapshot(superuser_url, world.b)
     for who in ("admin_a", "operator_a"):
         r = client.request(method, path, json=body, headers=world.h(who, **idem()))
@@ -209,7 +222,11 @@ def _snapshot(superuser_url: str, vendor: str) -> tuple:
                            (vendor,)).fetchone(),
                 su.execute("SELECT array_agg((user_id, role) ORDER BY user_id) FROM core.user_links WHERE vendor_id = %s",
                            (vendor,)).fetchone(),
-                su.execute("SELECT count(*) FROM health.customer_health_profiles WHERE vendor_id = %s", (vendor,)).fetchone())
+                su.execute("SELECT count(*) FROM health.customer_health_profiles WHERE vendor_id = %s", (vendor,)).fetchone(),
+                su.execute("SELECT array_agg((id, url, updated_at) ORDER BY id) FROM hooks.webhook_endpoints WHERE vendor_id = %s",
+                           (vendor,)).fetchone(),
+                su.execute("SELECT array_agg((endpoint_id, secret) ORDER BY endpoint_id) FROM hooks.webhook_secrets WHERE vendor_id = %s",
+                           (vendor,)).fetchone())
 
 
 def test_lists_and_searches_never_show_another_vendor(client: httpx.Client, world: World, seeded) -> None:
