@@ -3,7 +3,7 @@
 -- signing in SQL (notes.md: v1=hex(HMAC_SHA256(secret, timestamp || '\n' || body))), outcomes,
 -- disabled endpoints, the dead-letter trigger, rotation, deletion, audit, roles and tenants.
 BEGIN;
-SELECT plan(47);
+SELECT plan(51);
 
 DO $$
 BEGIN
@@ -177,6 +177,28 @@ SELECT is(ARRAY(SELECT action FROM audit.audit_log WHERE vendor_id = 'a0000000-0
                   AND entity = 'webhook_endpoint' ORDER BY id),
           ARRAY['webhook_create', 'webhook_create', 'webhook_create', 'webhook_update', 'webhook_update', 'webhook_secret_rotate', 'webhook_delete'],
           'creation, changes, rotation and deletion are audited');
+
+-- 6. Retention (hooks.purge, as the worker): old published events and old ended deliveries go.
+INSERT INTO hooks.events (event_id, vendor_id, event_type, data, occurred_at) VALUES
+    ('e0000000-0000-4000-8000-0000000000d1', 'a0000000-0000-4000-8000-0000000000c1', 'job.completed', '{}', now() - interval '8 days'),
+    ('e0000000-0000-4000-8000-0000000000d2', 'a0000000-0000-4000-8000-0000000000c1', 'job.completed', '{}', now() - interval '6 days');
+INSERT INTO hooks.webhook_deliveries (id, vendor_id, endpoint_id, event_id, event_type, payload, status, created_at)
+SELECT ('d0000000-0000-4000-8000-00000000000' || n)::uuid, 'a0000000-0000-4000-8000-0000000000c1', e.id, gen_random_uuid(), 'job.completed', '{}',
+       s::hooks.delivery_status, now() - (a || ' days')::interval
+  FROM hooks.webhook_endpoints e,
+       (VALUES (1, 'delivered', 31), (2, 'dead', 31), (3, 'failed', 31), (4, 'delivered', 29)) AS x(n, s, a)
+ WHERE e.url = 'http://127.0.0.1:9/a2';
+SET LOCAL ROLE odyssey_worker;
+SELECT ok((SELECT events >= 1 AND deliveries >= 2 FROM hooks.purge()), 'the purge reports what it removed');
+RESET ROLE;
+SELECT is(ARRAY(SELECT event_id::text FROM hooks.events WHERE event_id::text LIKE 'e0000000-%' ORDER BY 1),
+          ARRAY['e0000000-0000-4000-8000-0000000000d2'], 'a published event older than 7 days is purged, a younger one kept');
+SELECT is(ARRAY(SELECT id::text FROM hooks.webhook_deliveries WHERE id::text LIKE 'd0000000-%' ORDER BY 1),
+          ARRAY['d0000000-0000-4000-8000-000000000003', 'd0000000-0000-4000-8000-000000000004'],
+          'ended deliveries older than 30 days are purged; a failed one (still retried) and a younger one are kept');
+SET LOCAL ROLE odyssey_vendor_admin;
+SELECT throws_ok($$ SELECT * FROM hooks.purge() $$, '42501', NULL, 'only the worker purges');
+RESET ROLE;
 
 SELECT * FROM finish();
 ROLLBACK;

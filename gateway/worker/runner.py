@@ -149,6 +149,7 @@ class Worker:
                             log.warning("reaped %d job(s) with an expired lease", reaped)
                             self._woken = True
                         self._remove_expired_uploads(conn)
+                        self._purge_outbox(conn)
                         next_reap = now + self.cfg.reap_interval
                     if self.cfg.max_jobs is not None and self.processed >= self.cfg.max_jobs:
                         break
@@ -181,6 +182,13 @@ class Worker:
                 log.info("upload of job %s expired: its job failed and its bytes were deleted", job_id)
             except Exception as exc:  # noqa: BLE001 - the job already ended; only the bytes remain
                 log.error("upload of job %s expired, but deleting %s (%s) failed: %s", job_id, object_path, storage, exc)
+
+    @staticmethod
+    def _purge_outbox(conn: psycopg.Connection) -> None:
+        """Old published events and ended webhook deliveries go (hooks.purge: the rule and its ages are SQL's)."""
+        events, deliveries = conn.execute("select events, deliveries from hooks.purge()").fetchone()
+        if events or deliveries:
+            log.info("purged %d outbox events and %d ended webhook deliveries", events, deliveries)
 
     def _connect_main(self) -> psycopg.Connection:
         conn = psycopg.connect(self.cfg.url, autocommit=True)
