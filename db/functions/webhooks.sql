@@ -8,9 +8,10 @@
 --   endpoints   a vendor admin's: url https:// (http:// only to a loopback host), event_types,
 --               retries_max 0..50, tolerance_sec 1..3600 (for receivers), enabled; the signing
 --               secret is generated here and shown once (create, rotate);
---   fan-out     an outbox event (hooks.events) becomes, in the transaction that wrote it, one
+--   fan-out     an outbox event (hooks.events) becomes, in the statement that wrote it, one
 --               delivery per enabled endpoint of the vendor subscribed to its type, and one queue
---               job webhook.deliver per delivery (attempts = retries_max + 1);
+--               job webhook.deliver per delivery (attempts = retries_max + 1); published_at is
+--               its insertion time (schema/webhook_delivery made it the column default);
 --   signing     body = the delivery payload {vendor_id, event_id, event_type, occurred_at, data} as
 --               JSON text, the same bytes on every attempt; X-Timestamp = unix seconds of the
 --               attempt; X-Signature = v1=hex(HMAC_SHA256(secret, timestamp || '\n' || body));
@@ -284,33 +285,40 @@ SET search_path = ''
 AS $$
 DECLARE
     v_saved    text := coalesce(pg_catalog.current_setting('odyssey.vendor_id', true), '');
+    v_vendor   uuid;
     v_delivery record;
 BEGIN
-    -- In the event's own transaction: a delivery and its queue job per subscribed, enabled endpoint.
-    PERFORM pg_catalog.set_config('odyssey.vendor_id', NEW.vendor_id::text, true);
-    FOR v_delivery IN
-        INSERT INTO hooks.webhook_deliveries AS d (vendor_id, endpoint_id, event_id, event_type, payload)
-        SELECT NEW.vendor_id, e.id, NEW.event_id, NEW.event_type,
-               pg_catalog.jsonb_build_object('vendor_id', NEW.vendor_id, 'event_id', NEW.event_id, 'event_type', NEW.event_type,
-                                             'occurred_at', NEW.occurred_at, 'data', NEW.data)
-          FROM hooks.webhook_endpoints e
-         WHERE e.vendor_id = NEW.vendor_id AND e.enabled AND NEW.event_type = ANY (e.event_types)
-        ON CONFLICT (endpoint_id, event_id) DO NOTHING
-        RETURNING d.id, (SELECT e.retries_max FROM hooks.webhook_endpoints e WHERE e.id = d.endpoint_id) AS retries_max
-    LOOP
-        PERFORM queue.enqueue('webhook.deliver', NEW.vendor_id, pg_catalog.jsonb_build_object('delivery_id', v_delivery.id),
-                              0, NULL, 'webhook.deliver:' || v_delivery.id, v_delivery.retries_max + 1);
+    -- In the events' own statement, set-based (an API batch writes thousands of events at once):
+    -- a delivery and its queue job per subscribed, enabled endpoint of the event's vendor.
+    FOR v_vendor IN SELECT DISTINCT n.vendor_id FROM new_events n LOOP
+        PERFORM pg_catalog.set_config('odyssey.vendor_id', v_vendor::text, true);
+        FOR v_delivery IN
+            WITH d AS (
+                INSERT INTO hooks.webhook_deliveries AS d (vendor_id, endpoint_id, event_id, event_type, payload)
+                SELECT n.vendor_id, e.id, n.event_id, n.event_type,
+                       pg_catalog.jsonb_build_object('vendor_id', n.vendor_id, 'event_id', n.event_id, 'event_type', n.event_type,
+                                                     'occurred_at', n.occurred_at, 'data', n.data)
+                  FROM new_events n
+                  JOIN hooks.webhook_endpoints e ON e.vendor_id = n.vendor_id AND e.enabled AND n.event_type = ANY (e.event_types)
+                 WHERE n.vendor_id = v_vendor
+                 ORDER BY n.occurred_at, n.event_id, e.id
+                ON CONFLICT (endpoint_id, event_id) DO NOTHING
+                RETURNING d.id, d.endpoint_id)
+            SELECT d.id, e.retries_max FROM d JOIN hooks.webhook_endpoints e ON e.id = d.endpoint_id
+        LOOP
+            PERFORM queue.enqueue('webhook.deliver', v_vendor, pg_catalog.jsonb_build_object('delivery_id', v_delivery.id),
+                                  0, NULL, 'webhook.deliver:' || v_delivery.id, v_delivery.retries_max + 1);
+        END LOOP;
     END LOOP;
     PERFORM pg_catalog.set_config('odyssey.vendor_id', v_saved, true);
-    NEW.published_at := pg_catalog.now();
-    RETURN NEW;
+    RETURN NULL;
 END
 $$;
 COMMENT ON FUNCTION hooks.event_fan_out() IS
-  'BEFORE INSERT on hooks.events: one webhook delivery (and its webhook.deliver queue job) per enabled endpoint of the vendor subscribed to the event type; the event is published.';
+  'AFTER INSERT statement trigger on hooks.events: one webhook delivery (and its webhook.deliver queue job) per enabled endpoint of the vendor subscribed to the event type.';
 
-CREATE OR REPLACE TRIGGER events_fan_out BEFORE INSERT ON hooks.events
-    FOR EACH ROW EXECUTE FUNCTION hooks.event_fan_out();
+CREATE OR REPLACE TRIGGER events_fan_out AFTER INSERT ON hooks.events
+    REFERENCING NEW TABLE AS new_events FOR EACH STATEMENT EXECUTE FUNCTION hooks.event_fan_out();
 
 CREATE OR REPLACE FUNCTION hooks.delivery_begin(p_delivery_id uuid)
 RETURNS jsonb

@@ -9,6 +9,7 @@
 --                           leaves the database after it was shown once at creation or rotation;
 --   webhook_endpoints       + event_types (which events the endpoint receives);
 --   webhook_deliveries      + response_status, delivered_at, and the page index of an endpoint;
+--   events.published_at     defaults to now(): an event is fanned out by the statement writing it;
 --   queue kind webhook.deliver: one queue job per delivery; the queue's backoff with jitter gives
 --                           the retries, its dead letters the DLQ (attempts = retries_max + 1).
 BEGIN;
@@ -39,6 +40,9 @@ ALTER TABLE hooks.webhook_deliveries
     ADD COLUMN delivered_at    timestamptz;
 COMMENT ON COLUMN hooks.webhook_deliveries.timestamp IS 'X-Timestamp of the latest attempt (the signature covers it).';
 CREATE INDEX webhook_deliveries_endpoint_idx ON hooks.webhook_deliveries (vendor_id, endpoint_id, created_at DESC, id DESC);
+
+-- Events are fanned out in the statement that writes them (functions/webhooks): published then.
+ALTER TABLE hooks.events ALTER COLUMN published_at SET DEFAULT now();
 
 INSERT INTO queue.kinds (kind, max_running_per_vendor, max_attempts, backoff_base, backoff_cap, description) VALUES
     ('webhook.deliver', 4, 9, '5 seconds', '1 hour',
