@@ -65,9 +65,15 @@ COMMENT ON FUNCTION app.field_errors_of_patch(jsonb, text[]) IS 'Field errors of
 
 CREATE OR REPLACE FUNCTION app.product_json(p catalog.products)
 RETURNS jsonb
-LANGUAGE sql IMMUTABLE
-AS $$ SELECT pg_catalog.to_jsonb(p) - 'search_tsv' - 'name_tsv' $$;
-COMMENT ON FUNCTION app.product_json(catalog.products) IS 'The API representation of a product row.';
+LANGUAGE sql STABLE
+AS $$
+    SELECT (pg_catalog.to_jsonb(p) - 'search_tsv' - 'name_tsv')
+        || pg_catalog.jsonb_build_object('images', coalesce(
+               (SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('url', i.url, 'alt', i.alt, 'sort_order', i.sort_order)
+                                            ORDER BY i.sort_order, i.created_at, i.id)
+                  FROM catalog.product_images i WHERE i.vendor_id = p.vendor_id AND i.product_id = p.id), '[]'))
+$$;
+COMMENT ON FUNCTION app.product_json(catalog.products) IS 'The API representation of a product row, with its images (url, alt, sort_order) in order.';
 
 CREATE OR REPLACE FUNCTION api.list_products(p_q text DEFAULT NULL, p_brand text DEFAULT NULL,
                                              p_category_id bigint DEFAULT NULL, p_tags_any text[] DEFAULT NULL,

@@ -16,8 +16,12 @@
 --   nutrients    numbers >= 0, at most 20,000 kcal, 1,000,000 mg, 5,000 g (catalog.nutrition_is_valid's bounds)
 --   serving_size, package_weight  "<number> <unit>" (catalog.is_quantity); source_url http(s)
 --   allergens    value-synonym normalized ("whey" -> milk); dietary_tags diet-normalized; lists split on ; , |
+--   image_url    one or more http(s) URLs (split on whitespace ; |), at most 20, each <= 2,000 chars: when
+--                they differ from the product's images, they become its images in that order
+--                (sort_order 0, 1, ...); an empty cell leaves the images as they are
 -- Duplicates inside a file are found before the merge (ingest.job_validate): the first row wins.
--- v0.1.0 -> this: the typing step has no per-row subqueries on valid rows; rows whose product
+-- v0.4.0 -> this: image_url is typed, validated and merged into catalog.product_images.
+-- v0.1.0 -> v0.4.0: the typing step has no per-row subqueries on valid rows; rows whose product
 -- already holds exactly their values are dropped before the upsert, so that an unchanged
 -- re-ingest runs no row trigger (search vectors) and writes nothing.
 BEGIN;
@@ -66,6 +70,14 @@ END
 $$;
 COMMENT ON FUNCTION ingest.taxonomy_id(regclass, text) IS 'The id of a taxonomy entry by code or (case-insensitive) label; NULL when unknown.';
 
+CREATE OR REPLACE FUNCTION ingest.image_urls(p_cell text)
+RETURNS text[]
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$
+    SELECT nullif(array_remove(regexp_split_to_array(btrim(p_cell, E' \t\r\n;|'), '[\s;|]+'), ''), '{}')
+$$;
+COMMENT ON FUNCTION ingest.image_urls(text) IS 'The image URLs of an image_url cell (split on whitespace ; |), NULL when it holds none.';
+
 CREATE OR REPLACE FUNCTION ingest.merge_products(p_job_id uuid, p_vendor_id uuid, p_from bigint, p_to bigint)
 RETURNS jsonb
 LANGUAGE plpgsql
@@ -113,6 +125,7 @@ BEGIN
                nullif(btrim(s.ingredients), '') AS ingredients, nullif(btrim(s.serving_size), '') AS serving_size,
                nullif(btrim(s.package_weight), '') AS package_weight,
                nullif(btrim(s.source_url), '') AS source_url,
+               ingest.image_urls(s.image_url) AS images,
                ARRAY[s.energy_kcal, s.protein_g, s.fat_g, s.saturated_fat_g, s.trans_fat_g, s.carbohydrates_g,
                      s.sugars_g, s.added_sugars_g, s.fiber_g, s.sodium_mg, s.cholesterol_mg, s.potassium_mg,
                      s.calcium_mg, s.iron_mg] AS nut_raw,
@@ -160,7 +173,10 @@ BEGIN
                     THEN 'gtin_type:bad_value' END,
                CASE WHEN NOT catalog.is_quantity(n.serving_size) THEN 'serving_size:bad_value' END,
                CASE WHEN NOT catalog.is_quantity(n.package_weight) THEN 'package_weight:bad_value' END,
-               CASE WHEN n.source_url !~ '^https?://[^\s]+$' THEN 'source_url:bad_value' END]
+               CASE WHEN n.source_url !~ '^https?://[^\s]+$' THEN 'source_url:bad_value' END,
+               CASE WHEN cardinality(n.images) > 20
+                      OR EXISTS (SELECT FROM unnest(n.images) AS u(url) WHERE u.url !~ '^https?://[^\s]+$' OR length(u.url) > 2000)
+                    THEN 'image_url:bad_value' END]
              || CASE WHEN -- the common case, cheaply: every given nutrient a number within its bounds
                           cardinality(array_remove(n.nut, NULL)) = cardinality(array_remove(array_remove(n.nut_raw, NULL), ''))
                           AND 0 <= ALL (array_remove(n.nut, NULL)) AND coalesce(n.nut[1], 0) <= 20000
@@ -198,6 +214,8 @@ DECLARE
     v_hashjoin  text := current_setting('enable_hashjoin');
     v_mergejoin text := current_setting('enable_mergejoin');
     v_seqscan   text := current_setting('enable_seqscan');
+    v_images    uuid[];
+    v_touched   bigint;
 BEGIN
     -- The valid rows of pg_temp.ingest_typed (or only row p_row_no) into catalog.products, plus a
     -- product_sources lineage row for each inserted or changed product. Two statements:
@@ -263,7 +281,6 @@ BEGIN
     PERFORM set_config('enable_hashjoin', v_hashjoin, true), set_config('enable_mergejoin', v_mergejoin, true),
             set_config('enable_seqscan', v_seqscan, true);
 
-    RETURN QUERY
     WITH w AS (
         INSERT INTO catalog.products AS p (id, vendor_id, external_id, barcode, gtin_type, name, brand, description,
                category_id, sub_category_id, cuisine_id, market_id, price, currency, status, ingredients,
@@ -289,13 +306,41 @@ BEGIN
         INSERT INTO catalog.product_sources (vendor_id, product_id, source, source_ref, ingestion_job_id)
         SELECT p_vendor_id, w.id, 'csv', 'job:' || p_job_id, p_job_id FROM w
     )
-    SELECT count(*) FILTER (WHERE w.is_new), count(*) FILTER (WHERE NOT w.is_new) FROM w;
+    SELECT count(*) FILTER (WHERE w.is_new), count(*) FILTER (WHERE NOT w.is_new) INTO inserted, updated FROM w;
+
+    -- 3. Images: a valid row with image URLs whose product holds another list (or none) gets
+    --    exactly that list, in order. Unchanged products are included: their images may change
+    --    alone, and then the product is touched (a new version: its ETag must change) and counted
+    --    as updated.
+    WITH want AS (
+        SELECT t.id, t.images FROM pg_temp.ingest_typed t
+         WHERE t.errs = '{}' AND t.images IS NOT NULL AND (p_row_no IS NULL OR t.row_no = p_row_no)
+    ), have AS (
+        SELECT i.product_id, array_agg(i.url ORDER BY i.sort_order, i.created_at, i.id) AS urls
+          FROM catalog.product_images i
+         WHERE i.vendor_id = p_vendor_id AND i.product_id IN (SELECT w.id FROM want w)
+         GROUP BY i.product_id
+    ), changed AS (
+        SELECT w.id, w.images FROM want w LEFT JOIN have h ON h.product_id = w.id
+         WHERE h.urls IS DISTINCT FROM w.images
+    ), gone AS (
+        DELETE FROM catalog.product_images i USING changed c WHERE i.vendor_id = p_vendor_id AND i.product_id = c.id
+    ), added AS (
+        INSERT INTO catalog.product_images (vendor_id, product_id, url, sort_order)
+        SELECT p_vendor_id, c.id, u.url, u.ord - 1 FROM changed c, unnest(c.images) WITH ORDINALITY AS u(url, ord)
+    )
+    SELECT coalesce(array_agg(c.id), '{}') INTO v_images FROM changed c;
+    UPDATE catalog.products p SET updated_at = pg_catalog.now()
+     WHERE p.vendor_id = p_vendor_id AND p.id = ANY (v_images) AND p.id NOT IN (SELECT u.id FROM pg_temp.ingest_upsert u);
+    GET DIAGNOSTICS v_touched = ROW_COUNT;
+    updated := updated + v_touched;
+    RETURN NEXT;
 END
 $$;
 COMMENT ON FUNCTION ingest.upsert_typed_products(uuid, uuid, bigint) IS
-  'Upsert of the valid typed rows of a merge batch (all, or one row for the row-by-row retry) keyed on external_id, unchanged rows skipped, with lineage.';
+  'Upsert of the valid typed rows of a merge batch (all, or one row for the row-by-row retry) keyed on external_id, unchanged rows skipped, with lineage; image URL lists that differ replace the product images.';
 
-GRANT EXECUTE ON FUNCTION ingest.row_error_message(text, text), ingest.staged_raw(jsonb), ingest.taxonomy_id(regclass, text),
+GRANT EXECUTE ON FUNCTION ingest.row_error_message(text, text), ingest.staged_raw(jsonb), ingest.taxonomy_id(regclass, text), ingest.image_urls(text),
       ingest.merge_products(uuid, uuid, bigint, bigint), ingest.upsert_typed_products(uuid, uuid, bigint)
    TO odyssey_worker;
 

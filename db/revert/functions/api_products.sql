@@ -1,6 +1,7 @@
--- Deploy odyssey:functions/api_products to pg
+-- Revert odyssey:functions/api_products from pg: the @v0.4.0 deploy again (product JSON without images).
 -- requires: functions/api_gateway
 -- requires: policies/catalog
+-- requires: functions/search
 -- Products endpoints (PRD §5.2). SECURITY INVOKER: they run as the request's role, so grants and
 -- the tenant RLS policies decide what is seen and written; each returns the response body.
 BEGIN;
@@ -78,72 +79,38 @@ RETURNS jsonb
 LANGUAGE plpgsql STABLE
 AS $$
 DECLARE
-    v_vendor uuid := app.require_vendor();
-    v_limit  integer := app.page_limit(p_limit);
-    v_sort   text := coalesce(p_sort, '-updated_at');
-    v_pos    jsonb := app.cursor_decode(p_cursor);
-    v_q      text := nullif(pg_catalog.btrim(p_q), '');
-    v_where  text := 'p.vendor_id = $1 AND p.soft_deleted_at IS NULL';
-    v_rank   text := 'NULL::real';
-    v_order  text;
-    v_items  jsonb;
-    v_count  bigint;
-    v_last   jsonb;
+    v_vendor  uuid := app.require_vendor();
+    v_limit   integer := app.page_limit(p_limit);
+    v_sort    text := coalesce(p_sort, '-updated_at');
+    v_filters jsonb;
+    v_page    jsonb;
 BEGIN
     IF v_sort NOT IN ('-updated_at', 'relevance') THEN
         PERFORM app.raise_problem('OD422', 'unknown sort',
             '[{"field": "sort", "code": "invalid", "message": "one of -updated_at, relevance"}]');
     END IF;
-    IF v_sort = 'relevance' AND v_q IS NULL THEN
+    IF v_sort = 'relevance' AND nullif(pg_catalog.btrim(p_q), '') IS NULL THEN
         PERFORM app.raise_problem('OD422', 'sort=relevance needs q',
             '[{"field": "sort", "code": "invalid", "message": "relevance needs a q"}]');
     END IF;
-    IF v_pos IS NOT NULL AND v_pos ->> 's' IS DISTINCT FROM v_sort THEN
-        PERFORM app.raise_problem('OD400', 'the cursor belongs to another sort',
-            '[{"field": "cursor", "code": "invalid", "message": "the cursor belongs to another sort"}]');
-    END IF;
-    IF v_q IS NOT NULL THEN
-        v_where := v_where || ' AND p.search_tsv @@ websearch_to_tsquery(''english'', $2)';
-        v_rank := 'ts_rank(p.search_tsv, websearch_to_tsquery(''english'', $2))';
-    END IF;
-    IF p_brand IS NOT NULL THEN v_where := v_where || ' AND lower(p.brand) = lower($3)'; END IF;
-    IF p_category_id IS NOT NULL THEN v_where := v_where || ' AND (p.category_id = $4 OR p.sub_category_id = $4)'; END IF;
-    IF p_tags_any IS NOT NULL THEN v_where := v_where || ' AND p.dietary_tags && $5'; END IF;
-    IF p_allergens_none IS NOT NULL THEN v_where := v_where || ' AND NOT (p.allergens && $6)'; END IF;
-    IF p_updated_after IS NOT NULL THEN v_where := v_where || ' AND p.updated_at > $7'; END IF;
-    IF v_sort = '-updated_at' THEN
-        v_order := 'p.updated_at DESC, p.id DESC';
-        IF v_pos IS NOT NULL THEN v_where := v_where || ' AND (p.updated_at, p.id) < ($8, $9)'; END IF;
-    ELSE
-        v_order := v_rank || ' DESC, p.id DESC';
-        IF v_pos IS NOT NULL THEN v_where := v_where || pg_catalog.format(' AND (%s, p.id) < ($10, $9)', v_rank); END IF;
-    END IF;
-    BEGIN
-        EXECUTE pg_catalog.format($q$
-            SELECT coalesce(pg_catalog.jsonb_agg(x.j ORDER BY x.n) FILTER (WHERE x.n <= $11), '[]'),
-                   pg_catalog.count(*),
-                   (pg_catalog.array_agg(pg_catalog.jsonb_build_object('s', $12, 'u', x.u, 'i', x.i, 'r', x.r))
-                        FILTER (WHERE x.n = $11))[1]
-              FROM (SELECT app.product_json(p) AS j, p.updated_at AS u, p.id AS i, %1$s AS r,
-                           pg_catalog.row_number() OVER (ORDER BY %3$s) AS n
-                      FROM catalog.products p
-                     WHERE %2$s
-                     ORDER BY %3$s
-                     LIMIT $11 + 1) x
-        $q$, v_rank, v_where, v_order)
-        INTO v_items, v_count, v_last
-        USING v_vendor, v_q, p_brand, p_category_id, p_tags_any, p_allergens_none, p_updated_after,
-              (v_pos ->> 'u')::timestamptz, (v_pos ->> 'i')::uuid, (v_pos ->> 'r')::real, v_limit, v_sort;
-    EXCEPTION WHEN invalid_text_representation OR datetime_field_overflow OR invalid_datetime_format THEN
-        PERFORM app.raise_problem('OD400', 'invalid cursor',
-            '[{"field": "cursor", "code": "invalid", "message": "not a cursor returned by this API"}]');
-    END;
-    RETURN pg_catalog.jsonb_build_object('items', v_items, 'limit', v_limit,
-        'next_cursor', CASE WHEN v_count > v_limit THEN app.cursor_encode(v_last) END);
+    -- The search path decides which rows and in what order (api.search_products: the vendor's own
+    -- partition, tiered relevance, allergens normalized through the value synonyms, indexed keyset
+    -- scans); every status but soft-deleted rows, as a catalog list should show.
+    v_filters := pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object(
+        'brand', p_brand, 'category_id', p_category_id, 'tags.any', pg_catalog.to_jsonb(p_tags_any),
+        'allergens.none', pg_catalog.to_jsonb(p_allergens_none), 'updated_after', p_updated_after, 'status', 'any'));
+    v_page := api.search_products(p_q, v_filters, v_sort, p_cursor, v_limit);
+    -- ... and the page's items are the full products, in the search's order.
+    RETURN pg_catalog.jsonb_build_object(
+        'items', (SELECT coalesce(pg_catalog.jsonb_agg(app.product_json(p) ORDER BY e.n), '[]')
+                    FROM pg_catalog.jsonb_array_elements(v_page -> 'items') WITH ORDINALITY AS e(item, n)
+                    JOIN catalog.products p ON p.vendor_id = v_vendor AND p.id = (e.item ->> 'id')::uuid),
+        'limit', v_limit,
+        'next_cursor', v_page -> 'next_cursor');
 END
 $$;
 COMMENT ON FUNCTION api.list_products(text, text, bigint, text[], text[], timestamptz, text, text, integer) IS
-  'GET /api/v1/products: live products of the vendor, filtered (q, brand, category_id, tags.any, allergens.none, updated_after), sorted (-updated_at | relevance), keyset-paginated.';
+  'GET /api/v1/products: live products of the vendor (any status), filtered (q, brand, category_id, tags.any, allergens.none, updated_after), sorted (-updated_at | relevance), keyset-paginated -- rows and order by the search path (api.search_products), items as full products.';
 
 CREATE OR REPLACE FUNCTION api.upsert_products(p_items jsonb)
 RETURNS jsonb

@@ -1,4 +1,25 @@
--- Revert odyssey:functions/ingest_products_merge from pg: back to the v0.1.0 definitions.
+-- Revert odyssey:functions/ingest_products_merge from pg: the @v0.4.0 deploy again, and the image_url helper dropped.
+-- requires: functions/ingest_transforms
+-- requires: functions/catalog_triggers
+-- requires: schema/ingest_pipeline
+-- Products mode of CSV ingestion: type and validate one batch of staged rows, report every bad
+-- row in ingestion_job_errors (row number, field, code, message, raw values) and merge the good
+-- ones into the vendor's live partitions keyed on external_id, skipping rows that did not change
+-- (PRD §6.2, §9). The row rules, field by field:
+--   external_id  required, <= 255 chars          name         required, <= 500 chars
+--   brand        <= 200 (empty when absent)      description  <= 20,000 (empty when absent)
+--   category     required: a category code or label; sub_category/cuisine/market: known when given
+--   price        required number >= 0 ("$3.99", "3,99" understood); currency ISO 4217 (default USD)
+--   status       active | inactive (default active)
+--   barcode      8-14 digits (spaces and '-' ignored), not another product's; gtin_type known or
+--                inferred from the length (8 ean_8, 12 upc_a, 13 ean_13, 14 gtin_14)
+--   nutrients    numbers >= 0, at most 20,000 kcal, 1,000,000 mg, 5,000 g (catalog.nutrition_is_valid's bounds)
+--   serving_size, package_weight  "<number> <unit>" (catalog.is_quantity); source_url http(s)
+--   allergens    value-synonym normalized ("whey" -> milk); dietary_tags diet-normalized; lists split on ; , |
+-- Duplicates inside a file are found before the merge (ingest.job_validate): the first row wins.
+-- v0.1.0 -> this: the typing step has no per-row subqueries on valid rows; rows whose product
+-- already holds exactly their values are dropped before the upsert, so that an unchanged
+-- re-ingest runs no row trigger (search vectors) and writes nothing.
 BEGIN;
 
 CREATE OR REPLACE FUNCTION ingest.row_error_message(p_field text, p_code text)
@@ -76,6 +97,9 @@ BEGIN
     ), t AS (
         SELECT s.row_no,
                nullif(btrim(s.external_id), '') AS external_id,
+               -- a plain column, so that joins on it can be index conditions under RLS (a join on
+               -- the non-leakproof product_id() call is evaluated only above the policy's filter)
+               catalog.product_id(p_vendor_id, nullif(btrim(s.external_id), '')) AS id,
                nullif(btrim(s.name), '') AS name,
                coalesce(btrim(s.brand), '') AS brand,
                coalesce(s.description, '') AS description,
@@ -92,6 +116,12 @@ BEGIN
                ARRAY[s.energy_kcal, s.protein_g, s.fat_g, s.saturated_fat_g, s.trans_fat_g, s.carbohydrates_g,
                      s.sugars_g, s.added_sugars_g, s.fiber_g, s.sodium_mg, s.cholesterol_mg, s.potassium_mg,
                      s.calcium_mg, s.iron_mg] AS nut_raw,
+               ARRAY[ingest.try_numeric(s.energy_kcal), ingest.try_numeric(s.protein_g), ingest.try_numeric(s.fat_g),
+                     ingest.try_numeric(s.saturated_fat_g), ingest.try_numeric(s.trans_fat_g),
+                     ingest.try_numeric(s.carbohydrates_g), ingest.try_numeric(s.sugars_g),
+                     ingest.try_numeric(s.added_sugars_g), ingest.try_numeric(s.fiber_g), ingest.try_numeric(s.sodium_mg),
+                     ingest.try_numeric(s.cholesterol_mg), ingest.try_numeric(s.potassium_mg),
+                     ingest.try_numeric(s.calcium_mg), ingest.try_numeric(s.iron_mg)] AS nut,
                coalesce(alg.arr, '{}') AS allergens, coalesce(tag.arr, '{}') AS dietary_tags,
                coalesce(crt.arr, '{}') AS certifications, coalesce(reg.arr, '{}') AS regulatory_codes
           FROM s
@@ -104,8 +134,7 @@ BEGIN
           LEFT JOIN lists crt ON crt.kind = 'crt' AND crt.raw = s.certifications
           LEFT JOIN lists reg ON reg.kind = 'reg' AND reg.raw = s.regulatory_codes
     ), n AS (
-        SELECT t.*, ARRAY(SELECT ingest.try_numeric(x) FROM unnest(t.nut_raw) WITH ORDINALITY AS u(x, i) ORDER BY i) AS nut
-          FROM t
+        SELECT t.* FROM t OFFSET 0  -- a fence: each row's values computed once, not once per reference below
     )
     SELECT n.*,
            array_remove(ARRAY[
@@ -132,11 +161,17 @@ BEGIN
                CASE WHEN NOT catalog.is_quantity(n.serving_size) THEN 'serving_size:bad_value' END,
                CASE WHEN NOT catalog.is_quantity(n.package_weight) THEN 'package_weight:bad_value' END,
                CASE WHEN n.source_url !~ '^https?://[^\s]+$' THEN 'source_url:bad_value' END]
-             || ARRAY(SELECT k || CASE WHEN n.nut[i] IS NULL THEN ':bad_number' ELSE ':out_of_range' END
-                        FROM unnest(catalog.nutrient_keys()) WITH ORDINALITY AS u(k, i)
-                       WHERE nullif(btrim(n.nut_raw[i]), '') IS NOT NULL
-                         AND (n.nut[i] IS NULL OR n.nut[i] < 0
-                              OR n.nut[i] > CASE WHEN k = 'energy_kcal' THEN 20000 WHEN k LIKE '%\_mg' THEN 1000000 ELSE 5000 END)),
+             || CASE WHEN -- the common case, cheaply: every given nutrient a number within its bounds
+                          cardinality(array_remove(n.nut, NULL)) = cardinality(array_remove(array_remove(n.nut_raw, NULL), ''))
+                          AND 0 <= ALL (array_remove(n.nut, NULL)) AND coalesce(n.nut[1], 0) <= 20000
+                          AND coalesce(greatest(n.nut[2], n.nut[3], n.nut[4], n.nut[5], n.nut[6], n.nut[7], n.nut[8], n.nut[9]), 0) <= 5000
+                          AND coalesce(greatest(n.nut[10], n.nut[11], n.nut[12], n.nut[13], n.nut[14]), 0) <= 1000000
+                     THEN '{}'::text[]
+                     ELSE ARRAY(SELECT k || CASE WHEN n.nut[i] IS NULL THEN ':bad_number' ELSE ':out_of_range' END
+                                  FROM unnest(catalog.nutrient_keys()) WITH ORDINALITY AS u(k, i)
+                                 WHERE nullif(btrim(n.nut_raw[i]), '') IS NOT NULL
+                                   AND (n.nut[i] IS NULL OR n.nut[i] < 0
+                                        OR n.nut[i] > CASE WHEN k = 'energy_kcal' THEN 20000 WHEN k LIKE '%\_mg' THEN 1000000 ELSE 5000 END)) END,
              NULL) AS errs
       FROM n;
     ANALYZE pg_temp.ingest_typed;  -- a fresh temp table has no statistics: plans below need them
@@ -144,9 +179,9 @@ BEGIN
     -- A barcode that already belongs to another of the vendor's products.
     UPDATE pg_temp.ingest_typed t SET errs = t.errs || 'barcode:duplicate_barcode'::text
       FROM catalog.product_barcodes b
-     WHERE t.barcode IS NOT NULL AND cardinality(t.errs) = 0
+     WHERE t.barcode IS NOT NULL AND t.errs = '{}'
        AND b.vendor_id = p_vendor_id AND b.barcode = t.barcode
-       AND b.product_id <> catalog.product_id(p_vendor_id, t.external_id);
+       AND b.product_id <> t.id;
 
     -- 2. Report, upsert, purge: shared with customers (ingest.apply_typed_batch, functions/ingest_customers_merge).
     RETURN ingest.apply_typed_batch(p_job_id, p_vendor_id, 'products', p_from, p_to);
@@ -159,30 +194,86 @@ CREATE OR REPLACE FUNCTION ingest.upsert_typed_products(p_job_id uuid, p_vendor_
 RETURNS TABLE (inserted bigint, updated bigint)
 LANGUAGE plpgsql
 AS $$
+DECLARE
+    v_hashjoin  text := current_setting('enable_hashjoin');
+    v_mergejoin text := current_setting('enable_mergejoin');
+    v_seqscan   text := current_setting('enable_seqscan');
 BEGIN
     -- The valid rows of pg_temp.ingest_typed (or only row p_row_no) into catalog.products, plus a
-    -- product_sources lineage row for each inserted or changed product.
+    -- product_sources lineage row for each inserted or changed product. Two statements:
+    --
+    -- 1. The rows to write, in their final column types, into pg_temp.ingest_upsert: every valid row
+    --    but those whose live product already holds exactly these values. That probe must be one
+    --    primary-key lookup per row, and statistics cannot tell the planner so (a catalog growing
+    --    while it is merged, a fresh vendor's empty leaves): as a hash join it read the vendor's
+    --    whole catalog for every batch; as a nested loop over a "small" leaf's seq scan it read,
+    --    for every row, every page the merge itself had filled. So hash and merge joins and seq
+    --    scans are off for this one statement, and restored before the next (the rollback of the
+    --    caller's subtransaction restores them should it raise).
+    --    (The valid rows are `errs = '{}'`, not `cardinality(errs) = 0`: the planner estimates an
+    --    equality from ingest_typed's statistics, a function call at 0.5 % of the rows, and at 15
+    --    rows of 3,000 it chose to materialize the vendor's whole catalog as the inner side.)
+    -- 2. The upsert from that table, planned normally: the statement triggers it fires (barcodes,
+    --    matching features) join their transition tables, which need hash joins.
+    IF to_regclass('pg_temp.ingest_upsert') IS NULL THEN
+        CREATE TEMP TABLE ingest_upsert ON COMMIT DROP AS
+        SELECT id, external_id, barcode, gtin_type, name, brand, description, category_id, sub_category_id,
+               cuisine_id, market_id, price, currency, status, ingredients, nutrition, serving_size,
+               package_weight, dietary_tags, allergens, certifications, regulatory_codes, source_url
+          FROM catalog.products WITH NO DATA;
+    ELSE
+        DELETE FROM pg_temp.ingest_upsert;
+    END IF;
+
+    PERFORM set_config('enable_hashjoin', 'off', true), set_config('enable_mergejoin', 'off', true),
+            set_config('enable_seqscan', 'off', true);
+    INSERT INTO pg_temp.ingest_upsert
+    WITH c AS (
+        SELECT t.id, t.external_id, t.barcode,
+               coalesce(t.gtin_type, CASE length(t.barcode) WHEN 8 THEN 'ean_8' WHEN 12 THEN 'upc_a'
+                                                            WHEN 13 THEN 'ean_13' WHEN 14 THEN 'gtin_14' END)::catalog.gtin_type AS gtin_type,
+               t.name, t.brand, t.description, t.category_id, t.sub_category_id, t.cuisine_id, t.market_id,
+               t.price_n::numeric(12,2) AS price, t.currency, t.status::catalog.product_status AS status, t.ingredients,
+               nullif(jsonb_strip_nulls(jsonb_build_object(
+                   'energy_kcal', t.nut[1], 'protein_g', t.nut[2], 'fat_g', t.nut[3], 'saturated_fat_g', t.nut[4],
+                   'trans_fat_g', t.nut[5], 'carbohydrates_g', t.nut[6], 'sugars_g', t.nut[7],
+                   'added_sugars_g', t.nut[8], 'fiber_g', t.nut[9], 'sodium_mg', t.nut[10],
+                   'cholesterol_mg', t.nut[11], 'potassium_mg', t.nut[12], 'calcium_mg', t.nut[13],
+                   'iron_mg', t.nut[14])), '{}') AS nutrition,
+               t.serving_size, t.package_weight, t.dietary_tags, t.allergens, t.certifications,
+               t.regulatory_codes, t.source_url
+          FROM pg_temp.ingest_typed t
+         WHERE t.errs = '{}' AND (p_row_no IS NULL OR t.row_no = p_row_no)
+    )
+    -- Rows whose live product already holds exactly these values are left alone: no row trigger,
+    -- no new version, no lineage.
+    SELECT c.* FROM c
+    WHERE NOT EXISTS (
+          SELECT FROM catalog.products p
+           WHERE p.vendor_id = p_vendor_id AND p.id = c.id AND p.soft_deleted_at IS NULL
+             AND (p.barcode, p.gtin_type, p.name, p.brand, p.description, p.category_id, p.sub_category_id,
+                  p.cuisine_id, p.market_id, p.price, p.currency, p.status, p.ingredients, p.nutrition,
+                  p.serving_size, p.package_weight, p.dietary_tags, p.allergens, p.certifications,
+                  p.regulatory_codes, p.source_url)
+                 IS NOT DISTINCT FROM
+                 (c.barcode, c.gtin_type, c.name, c.brand, c.description, c.category_id, c.sub_category_id,
+                  c.cuisine_id, c.market_id, c.price, c.currency, c.status, c.ingredients, c.nutrition,
+                  c.serving_size, c.package_weight, c.dietary_tags, c.allergens, c.certifications,
+                  c.regulatory_codes, c.source_url));
+    PERFORM set_config('enable_hashjoin', v_hashjoin, true), set_config('enable_mergejoin', v_mergejoin, true),
+            set_config('enable_seqscan', v_seqscan, true);
+
     RETURN QUERY
     WITH w AS (
         INSERT INTO catalog.products AS p (id, vendor_id, external_id, barcode, gtin_type, name, brand, description,
                category_id, sub_category_id, cuisine_id, market_id, price, currency, status, ingredients,
                nutrition, serving_size, package_weight, dietary_tags, allergens, certifications,
                regulatory_codes, source_url)
-        SELECT catalog.product_id(p_vendor_id, t.external_id), p_vendor_id, t.external_id, t.barcode,
-               coalesce(t.gtin_type, CASE length(t.barcode) WHEN 8 THEN 'ean_8' WHEN 12 THEN 'upc_a'
-                                                            WHEN 13 THEN 'ean_13' WHEN 14 THEN 'gtin_14' END)::catalog.gtin_type,
-               t.name, t.brand, t.description, t.category_id, t.sub_category_id, t.cuisine_id, t.market_id,
-               t.price_n, t.currency, t.status::catalog.product_status, t.ingredients,
-               nullif(jsonb_strip_nulls(jsonb_build_object(
-                   'energy_kcal', t.nut[1], 'protein_g', t.nut[2], 'fat_g', t.nut[3], 'saturated_fat_g', t.nut[4],
-                   'trans_fat_g', t.nut[5], 'carbohydrates_g', t.nut[6], 'sugars_g', t.nut[7],
-                   'added_sugars_g', t.nut[8], 'fiber_g', t.nut[9], 'sodium_mg', t.nut[10],
-                   'cholesterol_mg', t.nut[11], 'potassium_mg', t.nut[12], 'calcium_mg', t.nut[13],
-                   'iron_mg', t.nut[14])), '{}'),
-               t.serving_size, t.package_weight, t.dietary_tags, t.allergens, t.certifications,
-               t.regulatory_codes, t.source_url
-          FROM pg_temp.ingest_typed t
-         WHERE cardinality(t.errs) = 0 AND (p_row_no IS NULL OR t.row_no = p_row_no)
+        SELECT ch.id, p_vendor_id, ch.external_id, ch.barcode, ch.gtin_type, ch.name, ch.brand, ch.description,
+               ch.category_id, ch.sub_category_id, ch.cuisine_id, ch.market_id, ch.price, ch.currency, ch.status,
+               ch.ingredients, ch.nutrition, ch.serving_size, ch.package_weight, ch.dietary_tags, ch.allergens,
+               ch.certifications, ch.regulatory_codes, ch.source_url
+          FROM pg_temp.ingest_upsert ch
         ON CONFLICT (vendor_id, id) DO UPDATE
            SET barcode = EXCLUDED.barcode, gtin_type = EXCLUDED.gtin_type, name = EXCLUDED.name,
                brand = EXCLUDED.brand, description = EXCLUDED.description, category_id = EXCLUDED.category_id,
@@ -193,17 +284,6 @@ BEGIN
                dietary_tags = EXCLUDED.dietary_tags, allergens = EXCLUDED.allergens,
                certifications = EXCLUDED.certifications, regulatory_codes = EXCLUDED.regulatory_codes,
                source_url = EXCLUDED.source_url, soft_deleted_at = NULL
-         WHERE p.soft_deleted_at IS NOT NULL
-            OR (p.barcode, p.gtin_type, p.name, p.brand, p.description, p.category_id, p.sub_category_id,
-                p.cuisine_id, p.market_id, p.price, p.currency, p.status, p.ingredients, p.nutrition,
-                p.serving_size, p.package_weight, p.dietary_tags, p.allergens, p.certifications,
-                p.regulatory_codes, p.source_url)
-               IS DISTINCT FROM
-               (EXCLUDED.barcode, EXCLUDED.gtin_type, EXCLUDED.name, EXCLUDED.brand, EXCLUDED.description,
-                EXCLUDED.category_id, EXCLUDED.sub_category_id, EXCLUDED.cuisine_id, EXCLUDED.market_id,
-                EXCLUDED.price, EXCLUDED.currency, EXCLUDED.status, EXCLUDED.ingredients, EXCLUDED.nutrition,
-                EXCLUDED.serving_size, EXCLUDED.package_weight, EXCLUDED.dietary_tags, EXCLUDED.allergens,
-                EXCLUDED.certifications, EXCLUDED.regulatory_codes, EXCLUDED.source_url)
         RETURNING p.id, (p.version = 1) AS is_new
     ), lineage AS (
         INSERT INTO catalog.product_sources (vendor_id, product_id, source, source_ref, ingestion_job_id)
@@ -218,5 +298,7 @@ COMMENT ON FUNCTION ingest.upsert_typed_products(uuid, uuid, bigint) IS
 GRANT EXECUTE ON FUNCTION ingest.row_error_message(text, text), ingest.staged_raw(jsonb), ingest.taxonomy_id(regclass, text),
       ingest.merge_products(uuid, uuid, bigint, bigint), ingest.upsert_typed_products(uuid, uuid, bigint)
    TO odyssey_worker;
+
+DROP FUNCTION IF EXISTS ingest.image_urls(text);
 
 COMMIT;

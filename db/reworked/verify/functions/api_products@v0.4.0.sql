@@ -1,0 +1,4 @@
+-- Verify odyssey:functions/api_products on pg
+SELECT 'api.list_products(text, text, bigint, text[], text[], timestamptz, text, text, integer)'::regprocedure,
+       'api.upsert_products(jsonb)'::regprocedure, 'api.get_product(uuid)'::regprocedure,
+       'api.patch_product(uuid, jsonb, integer)'::regprocedure, 'api.delete_product(uuid, integer)'::regprocedure;
