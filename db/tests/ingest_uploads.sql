@@ -17,19 +17,7 @@ $$;
 CREATE TEMP TABLE ids (name text PRIMARY KEY, id uuid, body jsonb);
 GRANT ALL ON ids TO PUBLIC;
 
--- The field names of an OD4xx error's DETAIL (JSON array of {field, code, message}).
-CREATE FUNCTION pg_temp.problem_fields(p_sql text) RETURNS text[]
-LANGUAGE plpgsql AS $$
-DECLARE
-    v_detail text;
-BEGIN
-    EXECUTE p_sql;
-    RETURN NULL;
-EXCEPTION WHEN others THEN
-    GET STACKED DIAGNOSTICS v_detail = PG_EXCEPTION_DETAIL;
-    RETURN (SELECT array_agg(e ->> 'field' ORDER BY e ->> 'field') FROM jsonb_array_elements(v_detail::jsonb) e);
-END
-$$;
+\ir fixtures/problem_fields.psql
 
 -- Acting in vendor A as its operator.
 SELECT set_config('odyssey.vendor_id', 'a0000000-0000-4000-8000-0000000000a1', true),
