@@ -2,6 +2,6 @@
 jobs, completes or fails them. All queue rules (leases, caps, fairness, retries) live in SQL."""
 from .handlers import HANDLERS, JobContext, JobInterrupted, PermanentError, register
 from .runner import Worker, WorkerConfig
-from . import ingest, webhooks  # noqa: F401  (register the ingest.csv and webhook.deliver handlers)
+from . import ingest, maintenance, webhooks  # noqa: F401  (register the ingest.csv, matching.allergen_masks and webhook.deliver handlers)
 
 __all__ = ["HANDLERS", "JobContext", "JobInterrupted", "PermanentError", "register", "Worker", "WorkerConfig"]
