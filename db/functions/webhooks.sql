@@ -10,7 +10,8 @@
 --               secret is generated here and shown once (create, rotate);
 --   fan-out     an outbox event (hooks.events) becomes, in the statement that wrote it, one
 --               delivery per enabled endpoint of the vendor subscribed to its type, and one queue
---               job webhook.deliver per delivery (attempts = retries_max + 1); published_at is
+--               job webhook.deliver per delivery (attempts = retries_max + 1, queued with one
+--               enqueue_many per retries_max: v0.4.0 called queue.enqueue per delivery); published_at is
 --               its insertion time (schema/webhook_delivery made it the column default);
 --   signing     body = the delivery payload {vendor_id, event_id, event_type, occurred_at, data} as
 --               JSON text, the same bytes on every attempt; X-Timestamp = unix seconds of the
@@ -284,15 +285,19 @@ SECURITY DEFINER
 SET search_path = ''
 AS $$
 DECLARE
-    v_saved    text := coalesce(pg_catalog.current_setting('odyssey.vendor_id', true), '');
-    v_vendor   uuid;
-    v_delivery record;
+    v_saved   text := coalesce(pg_catalog.current_setting('odyssey.vendor_id', true), '');
+    v_scope   text := coalesce(pg_catalog.current_setting('odyssey.queue_scope', true), '');
+    v_default smallint := (SELECT k.max_attempts FROM queue.kinds k WHERE k.kind = 'webhook.deliver');
+    v_vendor  uuid;
+    v_group   record;
+    v_ids     bigint[];
 BEGIN
     -- In the events' own statement, set-based (an API batch writes thousands of events at once):
-    -- a delivery and its queue job per subscribed, enabled endpoint of the event's vendor.
+    -- a delivery per subscribed, enabled endpoint of the event's vendor, and their queue jobs with
+    -- one enqueue_many per retries_max (attempts = retries_max + 1).
     FOR v_vendor IN SELECT DISTINCT n.vendor_id FROM new_events n LOOP
         PERFORM pg_catalog.set_config('odyssey.vendor_id', v_vendor::text, true);
-        FOR v_delivery IN
+        FOR v_group IN
             WITH d AS (
                 INSERT INTO hooks.webhook_deliveries AS d (vendor_id, endpoint_id, event_id, event_type, payload)
                 SELECT n.vendor_id, e.id, n.event_id, n.event_type,
@@ -303,11 +308,17 @@ BEGIN
                  WHERE n.vendor_id = v_vendor
                  ORDER BY n.occurred_at, n.event_id, e.id
                 ON CONFLICT (endpoint_id, event_id) DO NOTHING
-                RETURNING d.id, d.endpoint_id)
-            SELECT d.id, e.retries_max FROM d JOIN hooks.webhook_endpoints e ON e.id = d.endpoint_id
+                RETURNING d.id, d.endpoint_id, d.created_at)
+            SELECT e.retries_max, pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('delivery_id', d.id) ORDER BY d.created_at, d.id) AS payloads
+              FROM d JOIN hooks.webhook_endpoints e ON e.id = d.endpoint_id
+             GROUP BY e.retries_max
         LOOP
-            PERFORM queue.enqueue('webhook.deliver', v_vendor, pg_catalog.jsonb_build_object('delivery_id', v_delivery.id),
-                                  0, NULL, 'webhook.deliver:' || v_delivery.id, v_delivery.retries_max + 1);
+            v_ids := ARRAY(SELECT queue.enqueue_many('webhook.deliver', v_vendor, v_group.payloads));
+            IF v_group.retries_max + 1 <> v_default THEN
+                PERFORM pg_catalog.set_config('odyssey.queue_scope', 'machinery', true);
+                UPDATE queue.jobs j SET max_attempts = v_group.retries_max + 1 WHERE j.id = ANY (v_ids);
+                PERFORM pg_catalog.set_config('odyssey.queue_scope', v_scope, true);
+            END IF;
         END LOOP;
     END LOOP;
     PERFORM pg_catalog.set_config('odyssey.vendor_id', v_saved, true);

@@ -95,9 +95,9 @@ SELECT is((SELECT payload FROM hooks.webhook_deliveries WHERE endpoint_id = (SEL
                              'data', '{"job_id": "11111111-1111-4111-8111-111111111111"}'::jsonb),
           'the payload carries vendor_id, event_id, event_type, occurred_at and data');
 SELECT set_config('odyssey.queue_scope', 'machinery', true);
-SELECT is(ARRAY(SELECT (j.max_attempts, j.dedupe_key)::text FROM queue.jobs j
+SELECT is(ARRAY(SELECT (j.max_attempts, j.payload ->> 'delivery_id')::text FROM queue.jobs j
                  WHERE j.kind = 'webhook.deliver' AND j.vendor_id = 'a0000000-0000-4000-8000-0000000000c1' ORDER BY j.max_attempts),
-          ARRAY(SELECT (e.retries_max + 1, 'webhook.deliver:' || d.id)::text FROM hooks.webhook_deliveries d
+          ARRAY(SELECT (e.retries_max + 1, d.id)::text FROM hooks.webhook_deliveries d
                   JOIN hooks.webhook_endpoints e ON e.id = d.endpoint_id WHERE d.vendor_id = 'a0000000-0000-4000-8000-0000000000c1' ORDER BY e.retries_max),
           'one queue job per delivery, with retries_max + 1 attempts');
 SELECT set_config('odyssey.queue_scope', '', true);
