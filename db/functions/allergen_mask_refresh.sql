@@ -2,7 +2,7 @@
 -- requires: schema/product_features
 -- requires: functions/catalog_bulk_write
 -- requires: functions/queue
--- requires: policies/vendors_machinery
+-- requires: functions/machinery_vendors
 -- Matching's hard allergen filter reads matching.product_features.amask, computed when a product
 -- is written from its allergen labels through the value synonyms. A label the dictionary did not
 -- know then ("lactoserum") gave no bit; once an admin adds it as a synonym of milk, every product
@@ -53,17 +53,12 @@ SET search_path = ''
 AS $$
 DECLARE
     v_saved   text := coalesce(pg_catalog.current_setting('odyssey.vendor_id', true), '');
-    v_scope   text := coalesce(pg_catalog.current_setting('odyssey.queue_scope', true), '');
-    v_vendors uuid[];
     v_vendor  uuid;
 BEGIN
     IF NOT EXISTS (SELECT FROM changed_rows c WHERE c.domain = 'allergen') THEN
         RETURN NULL;
     END IF;
-    PERFORM pg_catalog.set_config('odyssey.queue_scope', 'machinery', true);
-    v_vendors := ARRAY(SELECT v.id FROM core.vendors v WHERE v.status <> 'offboarded' ORDER BY v.id);
-    PERFORM pg_catalog.set_config('odyssey.queue_scope', v_scope, true);
-    FOREACH v_vendor IN ARRAY v_vendors LOOP
+    FOREACH v_vendor IN ARRAY app.machinery_vendor_ids(false) LOOP
         PERFORM pg_catalog.set_config('odyssey.vendor_id', v_vendor::text, true);
         PERFORM queue.enqueue('matching.allergen_masks', v_vendor, '{}'::jsonb);
     END LOOP;

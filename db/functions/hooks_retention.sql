@@ -1,6 +1,6 @@
 -- Deploy odyssey:functions/hooks_retention to pg
 -- requires: functions/webhooks
--- requires: policies/vendors_machinery
+-- requires: functions/machinery_vendors
 -- The outbox and the delivery log stay small: a published event is kept 7 days (its deliveries
 -- carry their own copy of the payload), a delivery that ended (delivered or dead) 30 days, for
 -- GET /api/v1/webhooks/{id}/deliveries. Pending and failed deliveries are never purged. A worker
@@ -15,20 +15,14 @@ SET search_path = ''
 AS $$
 DECLARE
     v_saved   text := coalesce(pg_catalog.current_setting('odyssey.vendor_id', true), '');
-    v_scope   text := coalesce(pg_catalog.current_setting('odyssey.queue_scope', true), '');
-    v_vendors uuid[];
     v_vendor  uuid;
     v_left    integer := greatest(coalesce(p_limit, 10000), 1);
     v_n       bigint;
 BEGIN
     events := 0;
     deliveries := 0;
-    -- Every vendor (read through the owner's machinery policy, for this statement only), then
-    -- vendor by vendor: the tables' RLS is forced for the owner too.
-    PERFORM pg_catalog.set_config('odyssey.queue_scope', 'machinery', true);
-    v_vendors := ARRAY(SELECT v.id FROM core.vendors v ORDER BY v.id);
-    PERFORM pg_catalog.set_config('odyssey.queue_scope', v_scope, true);
-    FOREACH v_vendor IN ARRAY v_vendors LOOP
+    -- Vendor by vendor: the tables' RLS is forced for the owner too.
+    FOREACH v_vendor IN ARRAY app.machinery_vendor_ids() LOOP
         EXIT WHEN v_left <= 0;
         PERFORM pg_catalog.set_config('odyssey.vendor_id', v_vendor::text, true);
         DELETE FROM hooks.events e

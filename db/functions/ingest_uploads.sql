@@ -3,6 +3,7 @@
 -- requires: policies/ingest_pipeline
 -- requires: functions/queue
 -- requires: functions/api_ops
+-- requires: functions/machinery_vendors
 -- CSV ingestion uploads (PRD §5.4, §6.2): a job is created awaiting its file; the gateway's TUS
 -- endpoint (or Supabase Storage) receives the bytes and moves the upload's offset forward with a
 -- compare-and-set; the last byte completes the upload, queues the job and enqueues its worker job
@@ -304,22 +305,15 @@ SET search_path = ''
 AS $$
 DECLARE
     v_saved  text := coalesce(pg_catalog.current_setting('odyssey.vendor_id', true), '');
-    v_scope  text := coalesce(pg_catalog.current_setting('odyssey.queue_scope', true), '');
-    v_vendors uuid[];
     v_vendor uuid;
     v_up     ingest.uploads;
     v_left   integer := greatest(coalesce(p_limit, 100), 1);
 BEGIN
-    -- Every vendor: the owner reads them all only inside machinery like this (policy
-    -- vendors_machinery, policies/vendors_machinery), for this one statement.
-    PERFORM pg_catalog.set_config('odyssey.queue_scope', 'machinery', true);
-    v_vendors := ARRAY(SELECT v.id FROM core.vendors v ORDER BY v.id);
-    PERFORM pg_catalog.set_config('odyssey.queue_scope', v_scope, true);
-    -- Vendor by vendor (the tables' RLS is forced for the owner too): uploads never completed nor
+    -- Every vendor (app.machinery_vendor_ids: through the owner's machinery policy), then vendor by vendor (the tables' RLS is forced for the owner too): uploads never completed nor
     -- terminated whose expiry has passed. Each is terminated and its job failed (upload_expired,
     -- with the job.failed event); the caller (a worker) then deletes the bytes it is told about.
     -- SKIP LOCKED: a PATCH writing the upload right now keeps it (its offset update then gets 410).
-    FOREACH v_vendor IN ARRAY v_vendors LOOP
+    FOREACH v_vendor IN ARRAY app.machinery_vendor_ids() LOOP
         PERFORM pg_catalog.set_config('odyssey.vendor_id', v_vendor::text, true);
         FOR v_up IN
             SELECT * FROM ingest.uploads u

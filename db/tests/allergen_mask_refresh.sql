@@ -3,7 +3,7 @@
 -- and the job gives the product its bit (so matching's hard filter excludes it for allergic
 -- customers) and bumps the vendor's catalog_version (cached matches are not served again).
 BEGIN;
-SELECT plan(12);
+SELECT plan(14);
 
 DO $$
 DECLARE
@@ -62,6 +62,10 @@ SELECT set_config('odyssey.vendor_id', 'a0000000-0000-4000-8000-0000000000f1', t
 SET LOCAL ROLE odyssey_vendor_admin;
 SELECT throws_ok($$ SELECT matching.refresh_allergen_masks('a0000000-0000-4000-8000-0000000000f1') $$, '42501', NULL,
                  'only the worker runs the refresh');
+SELECT throws_ok($$ SELECT app.machinery_vendor_ids() $$, '42501', NULL, 'nor may a vendor role list every vendor');
+RESET ROLE;
+SET LOCAL ROLE odyssey_worker;
+SELECT throws_ok($$ SELECT app.machinery_vendor_ids() $$, '42501', NULL, '... nor the worker directly (only owner machinery)');
 RESET ROLE;
 
 SELECT * FROM finish();

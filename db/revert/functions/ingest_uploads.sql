@@ -1,4 +1,4 @@
--- Deploy odyssey:functions/ingest_uploads to pg
+-- Revert odyssey:functions/ingest_uploads from pg: the @v0.4.0 deploy again (its own read of the vendor list).
 -- requires: schema/ingest_pipeline
 -- requires: policies/ingest_pipeline
 -- requires: functions/queue
@@ -11,8 +11,6 @@
 -- Invoker rights throughout: the tenant comes from app.require_vendor(), RLS isolates, and the
 -- grants say who may write (viewers only read).
 BEGIN;
-
-DROP FUNCTION IF EXISTS ingest.expire_uploads(integer);
 
 CREATE OR REPLACE FUNCTION app.upload_json(p_upload ingest.uploads)
 RETURNS jsonb
@@ -299,6 +297,59 @@ $$;
 COMMENT ON FUNCTION api.list_jobs(text, text, integer) IS
   'GET /api/v1/jobs: the vendor''s ingestion jobs (with phase, upload progress, error_url), newest first, keyset-paginated.';
 
+CREATE OR REPLACE FUNCTION ingest.expire_uploads(p_limit integer DEFAULT 100)
+RETURNS TABLE (job_id uuid, vendor_id uuid, storage text, object_path text)
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = ''
+AS $$
+DECLARE
+    v_saved  text := coalesce(pg_catalog.current_setting('odyssey.vendor_id', true), '');
+    v_scope  text := coalesce(pg_catalog.current_setting('odyssey.queue_scope', true), '');
+    v_vendors uuid[];
+    v_vendor uuid;
+    v_up     ingest.uploads;
+    v_left   integer := greatest(coalesce(p_limit, 100), 1);
+BEGIN
+    -- Every vendor: the owner reads them all only inside machinery like this (policy
+    -- vendors_machinery, policies/vendors_machinery), for this one statement.
+    PERFORM pg_catalog.set_config('odyssey.queue_scope', 'machinery', true);
+    v_vendors := ARRAY(SELECT v.id FROM core.vendors v ORDER BY v.id);
+    PERFORM pg_catalog.set_config('odyssey.queue_scope', v_scope, true);
+    -- Vendor by vendor (the tables' RLS is forced for the owner too): uploads never completed nor
+    -- terminated whose expiry has passed. Each is terminated and its job failed (upload_expired,
+    -- with the job.failed event); the caller (a worker) then deletes the bytes it is told about.
+    -- SKIP LOCKED: a PATCH writing the upload right now keeps it (its offset update then gets 410).
+    FOREACH v_vendor IN ARRAY v_vendors LOOP
+        PERFORM pg_catalog.set_config('odyssey.vendor_id', v_vendor::text, true);
+        FOR v_up IN
+            SELECT * FROM ingest.uploads u
+             WHERE u.vendor_id = v_vendor AND u.completed_at IS NULL AND u.terminated_at IS NULL
+               AND u.expires_at <= pg_catalog.now()
+             ORDER BY u.expires_at
+             LIMIT v_left
+               FOR UPDATE SKIP LOCKED
+        LOOP
+            UPDATE ingest.uploads u SET terminated_at = pg_catalog.now()
+             WHERE u.vendor_id = v_vendor AND u.job_id = v_up.job_id;
+            PERFORM ingest.job_fail(v_up.job_id, 'upload_expired',
+                pg_catalog.format('the upload expired at %s with %s of %s bytes received; start a new ingestion',
+                                  v_up.expires_at, v_up.upload_offset, coalesce(v_up.upload_length::text, 'unknown')));
+            job_id := v_up.job_id;
+            vendor_id := v_vendor;
+            storage := v_up.storage;
+            object_path := v_up.object_path;
+            RETURN NEXT;
+            v_left := v_left - 1;
+        END LOOP;
+        EXIT WHEN v_left <= 0;
+    END LOOP;
+    PERFORM pg_catalog.set_config('odyssey.vendor_id', v_saved, true);
+END
+$$;
+COMMENT ON FUNCTION ingest.expire_uploads(integer) IS
+  'Ends up to p_limit expired uploads (never completed, past expires_at): upload terminated, job failed (upload_expired, job.failed event). Returns each one''s storage and object path: the worker deletes the bytes.';
+
+GRANT EXECUTE ON FUNCTION ingest.expire_uploads(integer) TO odyssey_worker;
 GRANT EXECUTE ON FUNCTION app.upload_json(ingest.uploads), app.ingest_job_has_errors(uuid, uuid),
                           app.ingestion_job_json(ingest.ingestion_jobs, ingest.uploads, boolean)
    TO odyssey_superadmin, odyssey_vendor_admin, odyssey_vendor_operator, odyssey_vendor_viewer;

@@ -1,0 +1,2 @@
+-- Verify odyssey:functions/hooks_retention on pg
+SELECT 'hooks.purge(interval, interval, integer)'::regprocedure;
