@@ -19,6 +19,8 @@
 --               X-Idempotency-Key = event_id (the same on every retry);
 --   outcome     2xx delivered; anything else (or no answer) fails the attempt, retried with the
 --               queue's exponential backoff with jitter; the queue's dead letter marks it dead.
+-- v0.4.0 -> this: the fan-out queues with enqueue_many; a replaced secret is audited in
+-- hooks.secret_set (a direct call was an unaudited rotation).
 BEGIN;
 
 CREATE OR REPLACE FUNCTION hooks.endpoint_json(p hooks.webhook_endpoints)
@@ -85,6 +87,12 @@ BEGIN
     IF NOT EXISTS (SELECT FROM hooks.webhook_endpoints e WHERE e.id = p_endpoint_id AND e.vendor_id = v_vendor) THEN
         PERFORM app.raise_problem('OD404', 'webhook endpoint not found');
     END IF;
+    -- A replaced secret is audited here, where every path that replaces one passes (the API's
+    -- rotation, or a direct call by a role allowed to make it); the first one belongs to the
+    -- endpoint's creation, which api.webhook_create audits.
+    IF EXISTS (SELECT FROM hooks.webhook_secrets s WHERE s.endpoint_id = p_endpoint_id AND s.vendor_id = v_vendor) THEN
+        PERFORM audit.record('webhook_secret_rotate', 'webhook_endpoint', p_endpoint_id::text, v_vendor, NULL, NULL);
+    END IF;
     INSERT INTO hooks.webhook_secrets AS s (endpoint_id, vendor_id, secret)
     VALUES (p_endpoint_id, v_vendor, v_secret)
     ON CONFLICT (endpoint_id) DO UPDATE SET secret = EXCLUDED.secret, created_at = pg_catalog.now();
@@ -92,7 +100,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION hooks.secret_set(uuid) IS
-  'A new random signing secret (whsec_ + 64 hex digits) for an endpoint of the current vendor, stored where no role but the owner reads it; returned once.';
+  'A new random signing secret (whsec_ + 64 hex digits) for an endpoint of the current vendor, stored where no role but the owner reads it; returned once; a replacement is audited.';
 
 CREATE OR REPLACE FUNCTION hooks.endpoint_for(p_id uuid)
 RETURNS hooks.webhook_endpoints
@@ -212,9 +220,8 @@ LANGUAGE plpgsql
 AS $$
 DECLARE
     v_endpoint hooks.webhook_endpoints := hooks.endpoint_for(p_id);
-    v_secret   text := hooks.secret_set(p_id);
+    v_secret   text := hooks.secret_set(p_id);  -- audits the rotation
 BEGIN
-    PERFORM audit.record('webhook_secret_rotate', 'webhook_endpoint', p_id::text, v_endpoint.vendor_id, NULL, NULL);
     RETURN hooks.endpoint_json(v_endpoint) || pg_catalog.jsonb_build_object('secret', v_secret);
 END
 $$;

@@ -3,7 +3,7 @@
 -- signing in SQL (notes.md: v1=hex(HMAC_SHA256(secret, timestamp || '\n' || body))), outcomes,
 -- disabled endpoints, the dead-letter trigger, rotation, deletion, audit, roles and tenants.
 BEGIN;
-SELECT plan(51);
+SELECT plan(53);
 
 DO $$
 BEGIN
@@ -77,6 +77,8 @@ SELECT throws_ok(format('SELECT api.webhook_rotate_secret(%L)', (SELECT id FROM 
                  'nor rotate its secret');
 SELECT throws_ok(format('SELECT hooks.secret_set(%L)', (SELECT id FROM ids WHERE name = 'a1')), 'OD404', 'webhook endpoint not found',
                  'nor set it through the helper');
+SELECT lives_ok(format('SELECT hooks.secret_set(%L)', (SELECT id FROM ids WHERE name = 'b1')),
+                'a direct call of the helper on its own endpoint rotates the secret ...');
 SELECT is((SELECT count(*) FROM hooks.webhook_endpoints), 1::bigint, 'B sees its own endpoint only');
 RESET ROLE;
 
@@ -165,7 +167,10 @@ SELECT is((SELECT count(*) FROM hooks.webhook_deliveries d WHERE NOT EXISTS (SEL
 SELECT is(ARRAY(SELECT action FROM audit.audit_log WHERE vendor_id = 'a0000000-0000-4000-8000-0000000000c1'
                   AND entity = 'webhook_endpoint' ORDER BY id),
           ARRAY['webhook_create', 'webhook_create', 'webhook_create', 'webhook_update', 'webhook_update', 'webhook_secret_rotate', 'webhook_delete'],
-          'creation, changes, rotation and deletion are audited');
+          'creation, changes, rotation and deletion are audited (each once)');
+SELECT is(ARRAY(SELECT action FROM audit.audit_log WHERE vendor_id = 'b0000000-0000-4000-8000-0000000000c2'
+                  AND entity = 'webhook_endpoint' ORDER BY id),
+          ARRAY['webhook_create', 'webhook_secret_rotate'], '... and so is a rotation by a direct call of the helper');
 
 -- 6. Retention (hooks.purge, as the worker): old published events and old ended deliveries go.
 INSERT INTO hooks.events (event_id, vendor_id, event_type, data, occurred_at) VALUES

@@ -153,6 +153,7 @@ def test_workers_refuse_private_addresses_unless_allowed(monkeypatch: pytest.Mon
     for url in ("http://127.0.0.1:9/x", "http://localhost/x", "https://10.1.2.3/x", "https://169.254.169.254/latest",
                 "https://[::1]/x"):
         assert "non-public address" in (_refused_address(url) or ""), url
+    assert "non-public address (fe80::1)" in (_refused_address("https://[fe80::1%lo]/x") or "")  # a zoned link-local
     assert "does not resolve" in (_refused_address("https://no-such-host.invalid/x") or "")
     monkeypatch.setenv("ODYSSEY_WEBHOOK_ALLOW_PRIVATE", "1")
     assert _refused_address("http://127.0.0.1:9/x") is None
