@@ -8,8 +8,8 @@
 -- know then ("lactoserum") gave no bit; once an admin adds it as a synonym of milk, every product
 -- carrying it must get the milk bit, or a milk-allergic customer would be offered it. So a change
 -- of the allergen synonyms queues one matching.allergen_masks job per vendor (committed with the
--- change); the job recomputes the masks of the vendor's products whose labels are not all
--- canonical codes, and bumps the vendor's catalog_version when any changed, so cached matches
+-- change); the job recomputes the masks of the vendor's products (labels that are all canonical
+-- codes take product_allergen_mask's cheap path), writes those that differ, and bumps the vendor's catalog_version when any changed, so cached matches
 -- computed with the old masks are not served again.
 BEGIN;
 
@@ -31,8 +31,7 @@ BEGIN
     PERFORM pg_catalog.set_config('odyssey.vendor_id', p_vendor_id::text, true);
     UPDATE matching.product_features f SET amask = m.amask
       FROM (SELECT p.id, matching.product_allergen_mask(p.allergens) AS amask
-              FROM catalog.products p
-             WHERE p.vendor_id = p_vendor_id AND NOT (p.allergens <@ health.allergen_codes())) m
+              FROM catalog.products p WHERE p.vendor_id = p_vendor_id) m
      WHERE f.vendor_id = p_vendor_id AND f.product_id = m.id AND f.amask IS DISTINCT FROM m.amask;
     GET DIAGNOSTICS v_changed = ROW_COUNT;
     IF v_changed > 0 THEN
@@ -43,7 +42,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION matching.refresh_allergen_masks(uuid) IS
-  'Worker: recomputes the allergen masks of the vendor''s products with non-canonical labels; bumps catalog_version when any changed; returns how many feature rows changed.';
+  'Worker: recomputes the allergen masks of the vendor''s products and writes those that differ; bumps catalog_version when any changed; returns how many feature rows changed.';
 
 CREATE OR REPLACE FUNCTION ingest.allergen_synonyms_changed()
 RETURNS trigger

@@ -3,7 +3,7 @@
 -- The list of every vendor, for the owner's machinery that works vendor by vendor (the expired-
 -- upload sweep, the outbox purge, the allergen-mask refresh): read through the owner-only policy
 -- vendors_machinery (odyssey.queue_scope = 'machinery'), for this one statement, the caller's
--- scope restored. Callers are SECURITY DEFINER functions of the owner; no other role may call it.
+-- scope restored. Its callers are the owner's definer-rights functions; no other role may call it.
 BEGIN;
 
 CREATE OR REPLACE FUNCTION app.machinery_vendor_ids(p_include_offboarded boolean DEFAULT true)

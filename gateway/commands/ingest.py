@@ -293,7 +293,7 @@ def _upload(base: str, headers: dict, store: UploadStore, key: str, path: Path, 
                 if not uploader.url:
                     uploader.set_url(uploader.create_url())
                     entry["upload_url"] = uploader.url
-                    store.put(key, {k: v for k, v in entry.items() if k != "offset"})
+                    _remember(store, key, entry)
                 bar.update(task, completed=uploader.offset)
                 while uploader.offset < size:
                     uploader.upload_chunk()
@@ -314,10 +314,15 @@ def _upload(base: str, headers: dict, store: UploadStore, key: str, path: Path, 
     return EXIT_COMPLETED
 
 
+def _remember(store: UploadStore, key: str, entry: dict) -> None:
+    """Saves an upload entry for resuming (the server's offset is asked again each run, never stored)."""
+    store.put(key, {k: v for k, v in entry.items() if k != "offset"})
+
+
 def _complete(http, store: UploadStore, key: str, entry: dict) -> int:
     """Supabase Storage mode: the object is in Storage; the gateway checks it and queues the job
     (POST complete_url, with the Idempotency-Key remembered for this upload: a rerun replays it)."""
-    store.put(key, {**{k: v for k, v in entry.items() if k != "offset"}, "uploaded": True})
+    _remember(store, key, {**entry, "uploaded": True})
     response = http.post(entry["complete_url"], headers={"Idempotency-Key": entry["complete_key"]})
     if response.status_code != 200:
         print(f"error: job {entry['job_id']}: the upload could not be completed: {_problem_text(response)}", file=sys.stderr)

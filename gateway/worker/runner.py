@@ -7,7 +7,7 @@ polling). A heartbeat thread extends the leases of jobs running longer than a th
 (and stops a job whose lease was lost or which was canceled); every --reap-interval seconds the
 worker runs queue.reap_expired(), which hands the jobs of dead workers to live ones, and
 ingest.expire_uploads(), which ends expired uploads (their jobs fail) and names their bytes, which
-it then deletes.
+it then deletes, and hooks.purge(), which removes old outbox events and ended webhook deliveries.
 SIGTERM/SIGINT: stop dequeuing, let running jobs finish for up to --shutdown-timeout seconds,
 then interrupt them and hand them back to the queue (queue.release)."""
 from __future__ import annotations
