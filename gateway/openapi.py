@@ -90,6 +90,30 @@ def _patch(fields: S, drop: tuple[str, ...] = ()) -> S:
     return _obj({k: v for k, v in fields.items() if k not in drop}, extra=False, minProperties=0)
 
 
+PARAM = {"type": "string", "pattern": r"^[A-Za-z_][A-Za-z0-9_.\[\]-]{0,63}$"}
+PATH = {"type": "string", "maxLength": 200, "description": "a dotted path of JSON keys into a page (\"data.items\"; \"\": the page itself)"}
+PAGING_FIELDS: S = {
+    "items_path": {**PATH, "default": "items"}, "next_cursor_path": {**PATH, "default": "next_cursor"},
+    "total_path": {**PATH, "default": "total", "description": "where a page may say how many items there are (for progress)"},
+    "cursor_param": {**PARAM, "default": "cursor"}, "limit_param": {**PARAM, "type": ["string", "null"], "default": "limit"},
+    "page_size": {"type": "integer", "minimum": 1, "maximum": 10000, "default": 100},
+    "since_param": {**PARAM, "type": ["string", "null"], "default": None,
+                    "description": "set: a sync sends the previous completed sync's start time (ISO 8601) in it"},
+    "max_pages": {"type": "integer", "minimum": 1, "maximum": 1000000, "default": 100000},
+}
+CONNECTOR_FIELDS: S = {
+    "base_url": {"type": "string", "maxLength": 2000, "description": "https:// (http:// only to localhost); pages are GET from it"},
+    "mode": {"enum": ["products", "customers"], "default": "products"},
+    "auth_type": {"enum": ["none", "api_key", "bearer", "basic", "oauth2"], "default": "none"},
+    "auth_header": _n("string", pattern="^[A-Za-z][A-Za-z0-9-]{0,63}$", description="api_key only (default X-Api-Key)"),
+    "token_url": _n("string", maxLength=2000, description="oauth2 only: the token endpoint (client credentials grant)"),
+    "rate_limit_rpm": {"type": "integer", "minimum": 1, "maximum": 100000, "default": 60},
+    "paging": _obj(PAGING_FIELDS, extra=False),
+    "enabled": {"type": "boolean", "default": True},
+    "secret": _n("string", minLength=1, maxLength=4096, writeOnly=True,
+                 description="the credential (basic: user:password; oauth2: client_id:client_secret); never answered; "
+                             "omitted: the stored one stays; null: removed"),
+}
 EVENT_TYPES = ("job.completed", "job.failed", "product.updated", "customer.updated")
 WEBHOOK_FIELDS: S = {
     "url": {"type": "string", "maxLength": 2000,
@@ -219,6 +243,27 @@ SCHEMAS: S = {
                                               "occurred_at": TS, "data": {"type": "object"}})},
                             ["id", "endpoint_id", "event_id", "event_type", "status", "attempt", "created_at", "payload"]),
     "WebhookDeliveryPage": _page("WebhookDelivery"),
+    "ConnectorInput": _obj(CONNECTOR_FIELDS, ["base_url"], extra=True, description=(
+        "PUT replaces the configuration (omitted fields take their defaults). The read-only members of a Connector "
+        "(id, source, has_secret, cursor, last_test, ...) may be sent back and are ignored; secrets_ref only as it is.")),
+    "Connector": _obj({"id": UUID, "vendor_id": UUID, "source": {"type": "string"}, **{k: v for k, v in CONNECTOR_FIELDS.items() if k != "secret"},
+                       "paging": _obj(PAGING_FIELDS, list(PAGING_FIELDS)),
+                       "secrets_ref": _n("string", description="where the credential is kept (never the credential)"),
+                       "has_secret": {"type": "boolean"},
+                       "cursor": {"type": ["object", "null"], "description": "the last sync: watermark (for since_param), synced_at, status, job_id, last_error",
+                                  "properties": {"watermark": _n("string"), "synced_at": _n("string"),
+                                                 "status": {"enum": ["idle", "running", "ok", "error"]},
+                                                 "job_id": {"type": ["string", "null"], "format": "uuid"}, "last_error": _n("string")}},
+                       "last_test": {"type": ["object", "null"], "description": "the latest test: queued/running, then ok, http_status, "
+                                     "latency_ms, items, next_cursor, mapping (how the items' keys map) or error"},
+                       "created_at": TS, "updated_at": TS},
+                      ["id", "source", "base_url", "mode", "auth_type", "rate_limit_rpm", "paging", "enabled", "has_secret"]),
+    "ConnectorPage": _page("Connector"),
+    "ConnectorTest": _obj({"id": UUID, "source": {"type": "string"}, "status": {"enum": ["queued"]}, "requested_at": TS,
+                           "requested_by": _n("string"), "poll": {"type": "string", "description": "GET it: last_test holds the outcome"}},
+                          ["id", "status", "poll"]),
+    "ConnectorDeleted": _obj({"deleted": {"type": "boolean"}, "source": {"type": "string"},
+                              "canceled_job_id": {"type": ["string", "null"], "format": "uuid"}}, ["deleted", "source"]),
     "TaxonomyInput": _obj(TAXONOMY_FIELDS, ["code", "label"], extra=False),
     "TaxonomyPatch": _patch(TAXONOMY_FIELDS),
     "TaxonomyPage": _page("TaxonomyEntry"),

@@ -20,7 +20,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="safety poll when no notification arrives, seconds (default 5)")
     parser.add_argument("--reap-interval", type=float, default=10.0,
                         help="how often to requeue jobs whose lease expired, end expired uploads (deleting their bytes) "
-                             "and purge old outbox events and webhook deliveries, seconds (default 10)")
+                             "and purge old outbox events, webhook deliveries and raw connector pages, seconds (default 10)")
     parser.add_argument("--shutdown-timeout", type=float, default=30.0,
                         help="on SIGTERM/SIGINT, how long running jobs may finish before being handed back (default 30)")
     parser.add_argument("--worker-id", default=None, help="worker id recorded on the jobs it holds (default host:pid)")

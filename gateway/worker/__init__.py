@@ -2,6 +2,6 @@
 jobs, completes or fails them. All queue rules (leases, caps, fairness, retries) live in SQL."""
 from .handlers import HANDLERS, JobContext, JobInterrupted, PermanentError, register
 from .runner import Worker, WorkerConfig
-from . import ingest, maintenance, webhooks  # noqa: F401  (register the ingest.csv, matching.allergen_masks and webhook.deliver handlers)
+from . import connector, ingest, maintenance, webhooks  # noqa: F401  (register the handlers: ingest.csv, ingest.api, connector.test, matching.allergen_masks, webhook.deliver)
 
 __all__ = ["HANDLERS", "JobContext", "JobInterrupted", "PermanentError", "register", "Worker", "WorkerConfig"]

@@ -100,9 +100,11 @@ class IngestJob:
             raise PermanentError("an ingest job needs a vendor")
         self.set_tenant(self.ctx.vendor_id, None)
         try:
-            state = self.call("ingest.job_begin", self.job_id)
+            state = self.begin()
         except psycopg.Error as exc:
-            if exc.sqlstate == "OD404":
+            if exc.sqlstate == "OD422":  # a job that cannot run (a sync whose connector was deleted)
+                self.fail(exc.diag.message_hint or "invalid_job", exc.diag.message_primary or str(exc))
+            if exc.sqlstate in ("OD404", "OD422"):
                 raise PermanentError(str(exc)) from exc
             raise
         if state["finished"]:
@@ -133,15 +135,23 @@ class IngestJob:
             self.conn.rollback()
             self.fail("internal_error", f"gave up after {self.ctx.attempts} attempts: {exc}")
 
+    def begin(self) -> dict:
+        """Takes (or takes over) the job in SQL; returns its state."""
+        return self.call("ingest.job_begin", self.job_id)
+
+    def fill_staging(self, state: dict) -> None:
+        """The copying phase: the uploaded file into staging, from the checkpointed byte on."""
+        with open_upload(state["upload"]) as source:
+            checkpoint = state["checkpoint"]
+            if "plan" not in checkpoint:
+                sample = source.read(SAMPLE_BYTES)
+                checkpoint = self.call("ingest.job_plan", self.job_id, sample)
+            self.copy(source, checkpoint)
+
     def steps(self, state: dict) -> None:
         phase = state["phase"]
         if phase == "copying":
-            with open_upload(state["upload"]) as source:
-                checkpoint = state["checkpoint"]
-                if "plan" not in checkpoint:
-                    sample = source.read(SAMPLE_BYTES)
-                    checkpoint = self.call("ingest.job_plan", self.job_id, sample)
-                self.copy(source, checkpoint)
+            self.fill_staging(state)
             self.ctx.check()
             self.call("ingest.job_validate", self.job_id)
             phase = "merging"

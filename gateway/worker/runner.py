@@ -7,7 +7,8 @@ polling). A heartbeat thread extends the leases of jobs running longer than a th
 (and stops a job whose lease was lost or which was canceled); every --reap-interval seconds the
 worker runs queue.reap_expired(), which hands the jobs of dead workers to live ones, and
 ingest.expire_uploads(), which ends expired uploads (their jobs fail) and names their bytes, which
-it then deletes, and hooks.purge(), which removes old outbox events and ended webhook deliveries.
+it then deletes, hooks.purge(), which removes old outbox events and ended webhook deliveries, and
+ingest.purge_raw_pages(), which removes raw connector pages after 30 days.
 SIGTERM/SIGINT: stop dequeuing, let running jobs finish for up to --shutdown-timeout seconds,
 then interrupt them and hand them back to the queue (queue.release)."""
 from __future__ import annotations
@@ -149,7 +150,7 @@ class Worker:
                             log.warning("reaped %d job(s) with an expired lease", reaped)
                             self._woken = True
                         self._remove_expired_uploads(conn)
-                        self._purge_outbox(conn)
+                        self._purge_retention(conn)
                         next_reap = now + self.cfg.reap_interval
                     if self.cfg.max_jobs is not None and self.processed >= self.cfg.max_jobs:
                         break
@@ -184,11 +185,13 @@ class Worker:
                 log.error("upload of job %s expired, but deleting %s (%s) failed: %s", job_id, object_path, storage, exc)
 
     @staticmethod
-    def _purge_outbox(conn: psycopg.Connection) -> None:
-        """Old published events and ended webhook deliveries go (hooks.purge: the rule and its ages are SQL's)."""
+    def _purge_retention(conn: psycopg.Connection) -> None:
+        """Old published events, ended webhook deliveries and raw connector pages go (hooks.purge,
+        ingest.purge_raw_pages: the rules and their ages are SQL's)."""
         events, deliveries = conn.execute("select events, deliveries from hooks.purge()").fetchone()
-        if events or deliveries:
-            log.info("purged %d outbox events and %d ended webhook deliveries", events, deliveries)
+        pages = conn.execute("select ingest.purge_raw_pages()").fetchone()[0]
+        if events or deliveries or pages:
+            log.info("purged %d outbox events, %d ended webhook deliveries and %d raw connector pages", events, deliveries, pages)
 
     def _connect_main(self) -> psycopg.Connection:
         conn = psycopg.connect(self.cfg.url, autocommit=True)

@@ -22,7 +22,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from gateway.worker.webhooks import _refused_address
+from gateway.worker.outbound import refused_address as _refused_address
 
 from .conftest import BASE_PORT, World, idem, wait_for
 from .test_pipeline_http import finished_job, upload
@@ -69,7 +69,7 @@ def hook_worker(tmp_path: Path) -> Iterator[subprocess.Popen]:
     log = open(tmp_path / "worker.log", "w")
     proc = subprocess.Popen([sys.executable, "-m", "gateway.cli", "worker", "--kinds", "ingest.csv,webhook.deliver",
                              "--lease", "10", "--poll-interval", "0.5"], cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
-                            env={**os.environ, "ODYSSEY_WEBHOOK_ALLOW_PRIVATE": "1"})
+                            env={**os.environ, "ODYSSEY_OUTBOUND_ALLOW_PRIVATE": "1"})
     yield proc
     proc.send_signal(signal.SIGTERM)
     proc.wait(timeout=30)
@@ -149,11 +149,11 @@ def test_a_refusing_endpoint_dead_letters_the_delivery(client: httpx.Client, wor
 
 
 def test_workers_refuse_private_addresses_unless_allowed(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("ODYSSEY_WEBHOOK_ALLOW_PRIVATE", raising=False)
+    monkeypatch.delenv("ODYSSEY_OUTBOUND_ALLOW_PRIVATE", raising=False)
     for url in ("http://127.0.0.1:9/x", "http://localhost/x", "https://10.1.2.3/x", "https://169.254.169.254/latest",
                 "https://[::1]/x"):
         assert "non-public address" in (_refused_address(url) or ""), url
     assert "non-public address (fe80::1)" in (_refused_address("https://[fe80::1%lo]/x") or "")  # a zoned link-local
     assert "does not resolve" in (_refused_address("https://no-such-host.invalid/x") or "")
-    monkeypatch.setenv("ODYSSEY_WEBHOOK_ALLOW_PRIVATE", "1")
+    monkeypatch.setenv("ODYSSEY_OUTBOUND_ALLOW_PRIVATE", "1")
     assert _refused_address("http://127.0.0.1:9/x") is None
