@@ -251,10 +251,10 @@ BEGIN
         PERFORM app.raise_problem('OD400', 'invalid cursor',
             '[{"field": "cursor", "code": "invalid", "message": "not a cursor of this list"}]');
     END IF;
-    SELECT coalesce(pg_catalog.jsonb_agg(ingest.connector_json(t) ORDER BY t.source) FILTER (WHERE t.n <= v_limit), '[]'),
+    SELECT coalesce(pg_catalog.jsonb_agg(ingest.connector_json(t.c) ORDER BY (t.c).source) FILTER (WHERE t.n <= v_limit), '[]'),
            pg_catalog.count(*)
       INTO v_items, v_count
-      FROM (SELECT c.*, pg_catalog.row_number() OVER (ORDER BY c.source) AS n
+      FROM (SELECT c, pg_catalog.row_number() OVER (ORDER BY c.source) AS n
               FROM ingest.connectors c
              WHERE c.vendor_id = v_vendor AND (v_pos IS NULL OR c.source > v_pos ->> 'k')
              ORDER BY c.source LIMIT v_limit + 1) t;

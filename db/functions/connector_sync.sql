@@ -69,56 +69,63 @@ RETURNS jsonb
 LANGUAGE plpgsql STABLE
 AS $$
 DECLARE
-    v_old     jsonb := coalesce(p_plan -> 'columns', '[]');
-    v_next    integer := coalesce((SELECT max((c ->> 'i')::int) FROM jsonb_array_elements(v_old) c), 0);
-    v_headers text[] := ARRAY(SELECT c ->> 'header' FROM jsonb_array_elements(v_old) c GROUP BY (c ->> 'i')::int, c ->> 'header'
-                              ORDER BY (c ->> 'i')::int);
-    v_paths   jsonb := coalesce(p_plan -> 'paths', '{}');
+    v_plan    jsonb := p_plan;
+    v_old     jsonb;
+    v_max     integer;
+    v_headers text[];
+    v_paths   jsonb;
     v_path    text[];
     v_header  text;
-    v_added   boolean := false;
+    v_depth   integer;
+    v_added   boolean;
     v_new     jsonb;
-    v_taken   text[];
     v_columns jsonb;
 BEGIN
-    -- The key paths of the items, in a fixed order: top-level keys, and the keys of nested objects.
-    FOR v_path IN
-        SELECT p FROM (
-            SELECT ARRAY[k.key] AS p FROM jsonb_array_elements(p_items) i, jsonb_each(i) k
-            UNION
-            SELECT ARRAY[k.key, c.key] FROM jsonb_array_elements(p_items) i, jsonb_each(i) k, jsonb_each(k.value) c
-             WHERE jsonb_typeof(k.value) = 'object') x
-         ORDER BY cardinality(p), p
-    LOOP
-        IF EXISTS (SELECT FROM jsonb_each(v_paths) e WHERE e.value = to_jsonb(v_path)) THEN
-            CONTINUE;  -- a column already
-        END IF;
-        v_header := v_path[cardinality(v_path)];
-        IF ingest.normalize_header(v_header) = ANY (ARRAY(SELECT ingest.normalize_header(h) FROM unnest(v_headers) h)) THEN
-            v_header := array_to_string(v_path, '.');
-        END IF;
-        v_next := v_next + 1;
-        v_headers := v_headers || v_header;
-        v_paths := v_paths || jsonb_build_object(v_next::text, to_jsonb(v_path));
-        v_added := true;
+    -- Top-level keys are planned first, nested ones after: a nested key may only take a field that
+    -- no top-level key (and no column planned before) took, so {"title", "meta": {"name"}} keeps
+    -- title as the name.
+    FOR v_depth IN 1 .. 2 LOOP
+        v_old := coalesce(v_plan -> 'columns', '[]');
+        v_max := coalesce((SELECT max((c ->> 'i')::int) FROM jsonb_array_elements(v_old) c), 0);
+        v_headers := ARRAY(SELECT c ->> 'header' FROM jsonb_array_elements(v_old) c GROUP BY (c ->> 'i')::int, c ->> 'header'
+                           ORDER BY (c ->> 'i')::int);
+        v_paths := coalesce(v_plan -> 'paths', '{}');
+        v_added := false;
+        FOR v_path IN
+            SELECT DISTINCT p FROM (
+                SELECT ARRAY[k.key] AS p FROM jsonb_array_elements(p_items) i, jsonb_each(i) k WHERE v_depth = 1
+                UNION ALL
+                SELECT ARRAY[k.key, c.key] FROM jsonb_array_elements(p_items) i, jsonb_each(i) k, jsonb_each(k.value) c
+                 WHERE v_depth = 2 AND jsonb_typeof(k.value) = 'object') x
+             ORDER BY p
+        LOOP
+            IF EXISTS (SELECT FROM jsonb_each(v_paths) e WHERE e.value = to_jsonb(v_path)) THEN
+                CONTINUE;  -- a column already
+            END IF;
+            v_header := v_path[cardinality(v_path)];
+            IF ingest.normalize_header(v_header) = ANY (ARRAY(SELECT ingest.normalize_header(h) FROM unnest(v_headers) h)) THEN
+                v_header := array_to_string(v_path, '.');
+            END IF;
+            v_headers := v_headers || v_header;
+            v_paths := v_paths || jsonb_build_object(cardinality(v_headers)::text, to_jsonb(v_path));
+            v_added := true;
+        END LOOP;
+        CONTINUE WHEN NOT v_added AND v_plan IS NOT NULL;
+        v_new := ingest.plan_columns(p_mode, p_vendor_id, v_headers);
+        -- Columns planned before keep their fields; a new column may only take a field still free.
+        SELECT v_old || coalesce(jsonb_agg(CASE WHEN c ->> 'field' IN (SELECT o ->> 'field' FROM jsonb_array_elements(v_old) o)
+                                                THEN c || jsonb_build_object('field', NULL, 'ops', '[]'::jsonb, 'via', NULL,
+                                                                             'ignored', 'another column maps to ' || (c ->> 'field'))
+                                                ELSE c END ORDER BY (c ->> 'i')::int), '[]')
+          INTO v_columns
+          FROM jsonb_array_elements(v_new -> 'columns') c
+         WHERE (c ->> 'i')::int > v_max;
+        v_plan := jsonb_build_object(
+            'mode', p_mode, 'columns', v_columns, 'paths', v_paths,
+            'missing', to_jsonb(ARRAY(SELECT f FROM unnest(ingest.required_columns(p_mode)) AS f
+                                       WHERE NOT v_columns @> jsonb_build_array(jsonb_build_object('field', f)))));
     END LOOP;
-    IF NOT v_added AND p_plan IS NOT NULL THEN
-        RETURN p_plan;
-    END IF;
-    v_new := ingest.plan_columns(p_mode, p_vendor_id, v_headers);
-    -- Columns planned before keep their fields; a new column may only take a field still free.
-    v_taken := ARRAY(SELECT c ->> 'field' FROM jsonb_array_elements(v_old) c WHERE c ->> 'field' IS NOT NULL);
-    SELECT v_old || coalesce(jsonb_agg(CASE WHEN c ->> 'field' = ANY (v_taken)
-                                            THEN c || jsonb_build_object('field', NULL, 'ops', '[]'::jsonb, 'via', NULL,
-                                                                         'ignored', 'another column maps to ' || (c ->> 'field'))
-                                            ELSE c END ORDER BY (c ->> 'i')::int), '[]')
-      INTO v_columns
-      FROM jsonb_array_elements(v_new -> 'columns') c
-     WHERE (c ->> 'i')::int > coalesce((SELECT max((o ->> 'i')::int) FROM jsonb_array_elements(v_old) o), 0);
-    RETURN jsonb_build_object(
-        'mode', p_mode, 'columns', v_columns, 'paths', v_paths,
-        'missing', to_jsonb(ARRAY(SELECT f FROM unnest(ingest.required_columns(p_mode)) AS f
-                                   WHERE NOT v_columns @> jsonb_build_array(jsonb_build_object('field', f)))));
+    RETURN v_plan;
 END
 $$;
 COMMENT ON FUNCTION ingest.connector_plan(ingest.mapping_mode, uuid, jsonb, jsonb) IS

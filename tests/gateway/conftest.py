@@ -145,16 +145,19 @@ class Seeded:
     customers: dict[str, list[str]]   # vendor -> customer ids
     jobs: dict[str, str]              # vendor -> a job id
     webhooks: dict[str, str]          # vendor -> a webhook endpoint id
+    connectors: dict[str, str]        # vendor -> a connector's source name (with a credential)
 
 
 @pytest.fixture(scope="session")
 def seeded(world: World, client: httpx.Client, superuser_url: str) -> Seeded:
     """Each vendor gets products, customers (one with a health profile), an ingestion job and a
-    webhook endpoint, written through the API by that vendor's admin (the job directly)."""
+    webhook endpoint and connectors (one to use, one to delete), written through the API by that
+    vendor's admin (the job directly)."""
     products: dict[str, list[str]] = {}
     customers: dict[str, list[str]] = {}
     jobs: dict[str, str] = {}
     webhooks: dict[str, str] = {}
+    connectors: dict[str, str] = {}
     for vendor, admin in ((world.a, "admin_a"), (world.b, "admin_b")):
         items = [product(f"p{i}", world.category, dietary_tags=["vegan"] if i % 2 else [],
                          allergens=["peanuts"] if i % 3 == 0 else []) for i in range(5)]
@@ -173,4 +176,10 @@ def seeded(world: World, client: httpx.Client, superuser_url: str) -> Seeded:
                         headers=world.h(admin, **idem()))
         assert r.status_code == 201, r.text
         webhooks[vendor] = r.json()["id"]
-    return Seeded(products, customers, jobs, webhooks)
+        connectors[vendor] = f"src-{admin.replace('_', '-')}"
+        for source in (connectors[vendor], f"{connectors[vendor]}-del"):
+            r = client.put(f"/api/v1/connectors/{source}", json={"base_url": f"https://api.example.com/{admin}/products",
+                                                                 "auth_type": "bearer", "secret": f"token-of-{admin}"},
+                           headers=world.h(admin, **idem()))
+            assert r.status_code == 200, r.text
+    return Seeded(products, customers, jobs, webhooks, connectors)
