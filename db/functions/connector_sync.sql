@@ -2,7 +2,7 @@
 -- requires: schema/connector_sync
 -- requires: functions/ingest_jobs
 -- requires: functions/ingest_mapping
--- requires: functions/machinery_vendors
+-- requires: policies/connector_sync
 -- A connector sync (PRD §5.5, §6.3): rate-limited paged fetch -> stg_vendor_raw -> normalize/map ->
 -- merge -> checkpoint cursors. The worker's ingest.api handler makes the HTTP calls; every rule is
 -- here, and a sync is an ingestion job of the connector's mode (params.source = 'api'), so it is
@@ -443,26 +443,18 @@ LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 SET search_path = ''
 AS $$
 DECLARE
-    v_saved  text := coalesce(pg_catalog.current_setting('odyssey.vendor_id', true), '');
-    v_vendor uuid;
-    v_left   integer := greatest(coalesce(p_limit, 10000), 1);
-    v_n      bigint;
-    v_total  bigint := 0;
+    v_scope text := coalesce(pg_catalog.current_setting('odyssey.queue_scope', true), '');
+    v_n     bigint;
 BEGIN
-    -- Vendor by vendor (RLS is forced for the owner too); raw API pages are kept p_keep (PRD §8.3: 30 days).
-    FOREACH v_vendor IN ARRAY app.machinery_vendor_ids() LOOP
-        EXIT WHEN v_left <= 0;
-        PERFORM pg_catalog.set_config('odyssey.vendor_id', v_vendor::text, true);
-        DELETE FROM ingest.stg_vendor_raw r
-         WHERE r.vendor_id = v_vendor AND r.id IN (
-               SELECT x.id FROM ingest.stg_vendor_raw x
-                WHERE x.vendor_id = v_vendor AND x.fetched_at < pg_catalog.now() - p_keep LIMIT v_left);
-        GET DIAGNOSTICS v_n = ROW_COUNT;
-        v_total := v_total + v_n;
-        v_left := v_left - v_n::integer;
-    END LOOP;
-    PERFORM pg_catalog.set_config('odyssey.vendor_id', v_saved, true);
-    RETURN v_total;
+    -- Raw API pages are kept p_keep (PRD §8.3: 30 days), oldest first, every vendor in one statement
+    -- (policy raw_pages_machinery: the owner, inside this scope).
+    PERFORM pg_catalog.set_config('odyssey.queue_scope', 'machinery', true);
+    DELETE FROM ingest.stg_vendor_raw r
+     WHERE r.id IN (SELECT x.id FROM ingest.stg_vendor_raw x WHERE x.fetched_at < pg_catalog.now() - p_keep
+                     ORDER BY x.fetched_at LIMIT greatest(coalesce(p_limit, 10000), 1));
+    GET DIAGNOSTICS v_n = ROW_COUNT;
+    PERFORM pg_catalog.set_config('odyssey.queue_scope', v_scope, true);
+    RETURN v_n;
 END
 $$;
 COMMENT ON FUNCTION ingest.purge_raw_pages(interval, integer) IS

@@ -47,7 +47,7 @@ ALTER TABLE ingest.stg_vendor_raw
     ADD COLUMN page_no        integer CHECK (page_no >= 1),
     ADD COLUMN request_cursor text;
 CREATE UNIQUE INDEX stg_vendor_raw_job_page_key ON ingest.stg_vendor_raw (vendor_id, job_id, page_no);
-CREATE INDEX stg_vendor_raw_fetched_idx ON ingest.stg_vendor_raw (vendor_id, fetched_at);
+CREATE INDEX stg_vendor_raw_fetched_idx ON ingest.stg_vendor_raw (fetched_at);
 COMMENT ON COLUMN ingest.stg_vendor_raw.request_cursor IS 'The cursor the page was asked for with (NULL: the first page).';
 
 ALTER TABLE ingest.connector_cursors

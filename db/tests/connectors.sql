@@ -4,7 +4,7 @@
 -- guard, answers that cannot be ingested, re-staging after staging was lost, the merge, the cursor
 -- row and its watermark, failure, cancel, dead letters, deletion, tests, retention, tenants.
 BEGIN;
-SELECT plan(71);
+SELECT plan(72);
 
 INSERT INTO catalog.tax_categories (code, label) VALUES ('t-conn-snacks', 'Connector snacks');
 DO $$
@@ -239,7 +239,12 @@ RESET ROLE;
 SELECT set_config('odyssey.vendor_id', 'a0000000-0000-4000-8000-0000000000d1', true), set_config('odyssey.user_id', 'tap-admin-a', true);
 UPDATE ingest.stg_vendor_raw SET fetched_at = now() - interval '31 days' WHERE page_no = 1 AND job_id = (SELECT id FROM ids WHERE name = 'job1');
 SELECT set_config('odyssey.vendor_id', '', true);
-SELECT cmp_ok(ingest.purge_raw_pages(), '>=', 1::bigint, 'raw pages older than 30 days are purged');
+SET LOCAL ROLE odyssey_worker;
+SELECT cmp_ok(ingest.purge_raw_pages(), '>=', 1::bigint, 'a worker (no vendor set) purges raw pages older than 30 days');
+SELECT set_config('odyssey.queue_scope', 'machinery', true);
+SELECT is((SELECT count(*) FROM ingest.stg_vendor_raw), 0::bigint, 'the machinery scope opens raw pages to the owner only, not to the worker');
+SELECT set_config('odyssey.queue_scope', '', true);
+RESET ROLE;
 SELECT set_config('odyssey.vendor_id', 'a0000000-0000-4000-8000-0000000000d1', true);
 SELECT is((SELECT array_agg(page_no) FROM ingest.stg_vendor_raw WHERE job_id = (SELECT id FROM ids WHERE name = 'job1')), ARRAY[2],
           'younger ones stay');
