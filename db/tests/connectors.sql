@@ -4,7 +4,7 @@
 -- guard, answers that cannot be ingested, re-staging after staging was lost, the merge, the cursor
 -- row and its watermark, failure, cancel, dead letters, deletion, tests, retention, tenants.
 BEGIN;
-SELECT plan(72);
+SELECT plan(76);
 
 INSERT INTO catalog.tax_categories (code, label) VALUES ('t-conn-snacks', 'Connector snacks');
 DO $$
@@ -263,6 +263,26 @@ SELECT is((SELECT (count(*) FILTER (WHERE t = 'c'), count(*) FILTER (WHERE t = '
 SELECT ok(EXISTS (SELECT FROM audit.audit_log WHERE action = 'connector_delete' AND entity_id = 'shop'
                     AND vendor_id = 'a0000000-0000-4000-8000-0000000000d1'), 'deletion is audited');
 SELECT is(ingest.json_cell('[1, "a", null, true]'), '1|a|true', 'json_cell: a list without its nulls');
+
+-- 10. A customers connector: an object that maps to a field stays one JSON cell
+SET LOCAL ROLE odyssey_vendor_admin;
+SELECT lives_ok($$ SELECT api.connector_put('crm', '{"base_url": "https://crm.example.com/members", "mode": "customers"}') $$,
+                'a customers connector');
+RESET ROLE;
+SET LOCAL ROLE odyssey_vendor_operator;
+INSERT INTO ids SELECT 'job6', (b ->> 'id')::uuid, b FROM api.connector_sync('crm') b;
+RESET ROLE;
+SET LOCAL ROLE odyssey_worker;
+SELECT is(ingest.sync_begin((SELECT id FROM ids WHERE name = 'job6')) ->> 'mode', 'customers', 'the sync job has the connector''s mode');
+SELECT lives_ok($$ SELECT ingest.sync_stage_page((SELECT id FROM ids WHERE name = 'job6'), 1, NULL,
+                   '{"items": [{"id": 7, "name": "Ann Lee", "email": "ann@example.com", "age": 40, "conditions": ["diabetes", "hypertension"],
+                                "macro_targets": {"protein_g": 120, "carbs_g": 200}, "body": {"height_cm": 170.5, "weight_kg": 70}}]}') $$,
+                'a page of members is staged');
+RESET ROLE;
+SELECT results_eq($$ SELECT external_id, full_name, age, conditions, macro_targets::jsonb, height_cm, weight_kg FROM ingest.stg_customers
+                     WHERE job_id = (SELECT id FROM ids WHERE name = 'job6') $$,
+                  $$ VALUES ('7', 'Ann Lee', '40', 'diabetes|hypertension', '{"carbs_g": 200, "protein_g": 120}'::jsonb, '170.5', '70') $$,
+                  'macro_targets (a field) stays whole; the keys of "body" (no field) count by their own names');
 
 SELECT * FROM finish();
 ROLLBACK;
