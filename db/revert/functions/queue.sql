@@ -1,4 +1,4 @@
--- Revert odyssey:functions/queue from pg: the @v0.3.0 version (no slot janitor, no kind_deleted trigger)
+-- Deploy odyssey:functions/queue to pg
 -- requires: schema/queue
 -- The queue's whole protocol, in SQL. A worker (role odyssey_worker) loops:
 --   queue.dequeue(worker, kinds, n, lease)  -> jobs it now holds (status running, lease set)
@@ -13,9 +13,6 @@
 -- functions (a worker serves all vendors); everywhere else the tenant_isolation policy applies.
 -- Functions reachable by vendor roles (enqueue, cancel) check the caller's vendor themselves.
 BEGIN;
-
-DROP TRIGGER IF EXISTS kinds_slots_gone ON queue.kinds;
-DROP FUNCTION IF EXISTS queue.kind_deleted();
 
 CREATE OR REPLACE FUNCTION queue.tenant_key(p_vendor_id uuid)
 RETURNS uuid
@@ -107,6 +104,24 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION queue.caps_changed() IS 'Trigger: a new or raised cap gets its slots (for the vendor, or for every tenant with jobs of the kind).';
+CREATE OR REPLACE FUNCTION queue.kind_deleted()
+RETURNS trigger
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+SET search_path = ''
+AS $$
+DECLARE
+    v_scope  text := coalesce(pg_catalog.current_setting('odyssey.queue_scope', true), '');
+BEGIN
+    PERFORM pg_catalog.set_config('odyssey.queue_scope', 'machinery', true);
+    DELETE FROM queue.cap_slots cs USING old_kinds o WHERE cs.kind = o.kind;
+    PERFORM pg_catalog.set_config('odyssey.queue_scope', v_scope, true);
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION queue.kind_deleted() IS
+  'Trigger: a deleted kind takes its concurrency slots along (cap_slots.kind has no foreign key: its check would run on every slot taken and freed in one transaction).';
+CREATE OR REPLACE TRIGGER kinds_slots_gone AFTER DELETE ON queue.kinds
+    REFERENCING OLD TABLE AS old_kinds FOR EACH STATEMENT EXECUTE FUNCTION queue.kind_deleted();
 CREATE OR REPLACE TRIGGER vendor_caps_slots AFTER INSERT OR UPDATE ON queue.vendor_caps
     FOR EACH ROW EXECUTE FUNCTION queue.caps_changed();
 CREATE OR REPLACE TRIGGER kinds_slots AFTER INSERT OR UPDATE OF max_running_per_vendor ON queue.kinds
@@ -504,6 +519,10 @@ DECLARE
     v_errors jsonb;
     v_count  integer := 0;
     v_kinds  text[] := '{}';
+    v_slot_tenants uuid[];
+    v_slot_kinds   text[];
+    v_slots        integer[];
+    v_slot_jobs    bigint[];
 BEGIN
     PERFORM pg_catalog.set_config('odyssey.queue_scope', 'machinery', true);
     FOR v_job IN
@@ -531,13 +550,30 @@ BEGIN
         END IF;
         v_count := v_count + 1;
     END LOOP;
+    -- Slots whose job is gone (a running job deleted outright -- by hand, or with its vendor --
+    -- never gave its slot back) are freed, else the tenant would stay below its cap for good.
+    -- First lock the candidates (SKIP LOCKED: a slot a dequeue or complete is writing is not
+    -- stale); then check again in a new statement, whose snapshot sees the committed job that
+    -- last took each locked slot (the lock's own recheck could still see that job as absent).
+    WITH c AS (SELECT cs.tenant_key, cs.kind, cs.slot, cs.job_id FROM queue.cap_slots cs
+                WHERE cs.job_id IS NOT NULL AND NOT EXISTS (SELECT FROM queue.jobs j WHERE j.id = cs.job_id)
+                  FOR UPDATE SKIP LOCKED)
+    SELECT array_agg(c.tenant_key), array_agg(c.kind), array_agg(c.slot), array_agg(c.job_id)
+      INTO v_slot_tenants, v_slot_kinds, v_slots, v_slot_jobs FROM c;
+    IF v_slots IS NOT NULL THEN
+        UPDATE queue.cap_slots cs SET job_id = NULL
+          FROM unnest(v_slot_tenants, v_slot_kinds, v_slots, v_slot_jobs) AS x(tenant_key, kind, slot, job_id)
+         WHERE cs.tenant_key = x.tenant_key AND cs.kind = x.kind AND cs.slot = x.slot AND cs.job_id = x.job_id
+           AND NOT EXISTS (SELECT FROM queue.jobs j WHERE j.id = x.job_id);
+        PERFORM pg_catalog.pg_notify('odyssey_queue', k) FROM (SELECT DISTINCT unnest(v_slot_kinds)) AS d(k);
+    END IF;
     PERFORM pg_catalog.pg_notify('odyssey_queue', k) FROM unnest(v_kinds) AS k;
     PERFORM pg_catalog.set_config('odyssey.queue_scope', v_scope, true);
     RETURN v_count;
 END
 $$;
 COMMENT ON FUNCTION queue.reap_expired(integer) IS
-  'Jobs whose lease expired (their worker died or hung) go back to the queue at once, the attempt counted; exhausted ones go to dead_letters. Returns how many were reaped.';
+  'Jobs whose lease expired (their worker died or hung) go back to the queue at once, the attempt counted; exhausted ones go to dead_letters; concurrency slots whose job no longer exists are freed. Returns how many jobs were reaped.';
 
 CREATE OR REPLACE FUNCTION queue.cancel(p_job_id bigint)
 RETURNS boolean
