@@ -90,6 +90,11 @@ def _patch(fields: S, drop: tuple[str, ...] = ()) -> S:
     return _obj({k: v for k, v in fields.items() if k not in drop}, extra=False, minProperties=0)
 
 
+MAPPING_ENTRY: S = {"type": "object", "required": ["field"], "additionalProperties": False,
+                    "properties": {"field": {"type": ["string", "null"], "description": "a canonical field of the mode; null ignores the column"},
+                                   "ops": {"type": "array", "items": {"enum": ["split_list", "ft_in_to_cm", "kj_to_kcal", "g_to_mg", "mg_to_g",
+                                                                               "salt_g_to_sodium_mg", "lb_to_kg", "oz_to_g", "in_to_cm",
+                                                                               "m_to_cm", "per_100g"]}}}}
 PARAM = {"type": "string", "pattern": r"^[A-Za-z_][A-Za-z0-9_.\[\]-]{0,63}$"}
 PATH = {"type": "string", "maxLength": 200, "description": "a dotted path of JSON keys into a page (\"data.items\"; \"\": the page itself)"}
 PAGING_FIELDS: S = {
@@ -243,6 +248,20 @@ SCHEMAS: S = {
                                               "occurred_at": TS, "data": {"type": "object"}})},
                             ["id", "endpoint_id", "event_id", "event_type", "status", "attempt", "created_at", "payload"]),
     "WebhookDeliveryPage": _page("WebhookDelivery"),
+    "MappingInput": _obj({"map": {"type": "object", "maxProperties": 500, "additionalProperties": MAPPING_ENTRY,
+                                  "description": "header (as in the file; matched in any spelling) -> {field, ops}"},
+                          "options": _obj({"decimal": {"enum": [".", ",", None], "description":
+                                                       "the decimal separator of every file of this mode"}}, extra=False)},
+                         ["map"], extra=True, description="The read-only members of a Mapping may be sent back and are ignored."),
+    "Mapping": _obj({"mode": {"enum": ["products", "customers"]}, "version": {"type": "integer", "minimum": 0},
+                     "map": {"type": "object", "additionalProperties": MAPPING_ENTRY}, "options": {"type": "object"},
+                     "created_by": _n("string"), "updated_at": _n("string", format="date-time")},
+                    ["mode", "version", "map", "options"]),
+    "MappingPreview": _obj({"mode": {"enum": ["products", "customers"]}, "delimiter": {"type": "string"},
+                            "columns": {"type": "array", "items": _obj({"i": {"type": "integer"}, "header": {"type": "string"},
+                                                                        "field": _n("string"), "ops": {"type": "array"},
+                                                                        "via": _n("string"), "ignored": _n("string")})},
+                            "missing": TEXTS}, ["mode", "columns", "missing"]),
     "ConnectorInput": _obj(CONNECTOR_FIELDS, ["base_url"], extra=True, description=(
         "PUT replaces the configuration (omitted fields take their defaults). The read-only members of a Connector "
         "(id, source, has_secret, cursor, last_test, ...) may be sent back and are ignored; secrets_ref only as it is.")),

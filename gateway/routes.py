@@ -209,6 +209,20 @@ ENDPOINTS: list[Endpoint] = [
              summary="Remove a member from my vendor", tag="members", operation_id="deleteMember", response_schema="Deleted",
              roles="vendor_admin, superadmin (break-glass)"),
     # Webhooks (PRD 5.9, 6.5): endpoints of the vendor, their signing secrets and deliveries
+    # The vendor's own header mapping (PRD 4.2 vendor_mappings)
+    Endpoint("GET", "/api/v1/mappings/{mode}", "api.mapping_get", (Arg("p_mode", "path", "mode", choices=("products", "customers")),),
+             summary="The vendor's header mapping in force for files of a mode (version 0: none)", tag="mappings",
+             operation_id="getMapping", response_schema="Mapping", roles=ALL),
+    Endpoint("PUT", "/api/v1/mappings/{mode}", "api.mapping_put", (
+             Arg("p_mode", "path", "mode", choices=("products", "customers")), Arg("p_body", "body", "", "jsonb", True)),
+             summary="A new version of the vendor's header mapping: header -> field and transform ops; options.decimal",
+             tag="mappings", operation_id="putMapping", request_schema="MappingInput", response_schema="Mapping", roles=ADMINS),
+    Endpoint("GET", "/api/v1/mappings/{mode}/preview", "api.mapping_preview", (
+             Arg("p_mode", "path", "mode", choices=("products", "customers")),
+             Arg("p_header_line", "query", "header_line", required=True,
+                 description="a file's first line, as in the file (delimiter sniffed; quoted headers may hold it)")),
+             summary="How a file with this header line would be mapped now", tag="mappings", operation_id="previewMapping",
+             response_schema="MappingPreview", roles=ALL),
     # Connectors (PRD 5.5)
     Endpoint("GET", "/api/v1/connectors", "api.connector_list", PAGE,
              summary="List the vendor's connectors", tag="connectors", operation_id="listConnectors",

@@ -4,6 +4,7 @@
 -- requires: functions/ingest_products_merge
 -- requires: functions/ingest_customers_merge
 -- requires: functions/queue
+-- requires: schema/vendor_mapping_options
 -- The life of a CSV ingestion job (PRD §6.2, §12), driven by the worker's ingest.csv handler,
 -- which streams bytes and calls these functions; every rule lives here:
 --   queued -> copying     ingest.job_begin, ingest.job_plan (format sniffed, columns mapped;
@@ -24,6 +25,8 @@
 -- counts); merge batches are claimed with advisory locks instead of under the job's row lock, so
 -- that two connections merge at once; the job row is locked FOR NO KEY UPDATE (which the foreign
 -- key checks of a concurrent batch's lineage and error rows do not wait for).
+-- v0.5.0 -> this: a vendor mapping's options.decimal decides the decimal separator of the vendor's
+-- files at plan time (format.decimal_from = 'vendor_mapping'); the first chunk no longer guesses it.
 BEGIN;
 
 CREATE OR REPLACE FUNCTION ingest.job_for_update(p_job_id uuid)
@@ -116,6 +119,7 @@ DECLARE
     v_other   jsonb;
     v_cp      jsonb;
     v_msg     text;
+    v_decimal text;
 BEGIN
     IF NOT (v_format ->> 'has_data')::boolean THEN
         RAISE EXCEPTION 'the file has a header but no data rows' USING ERRCODE = 'OD422', HINT = 'no_rows';
@@ -137,10 +141,15 @@ BEGIN
     -- A sample of ASCII bytes only (no BOM) proves no encoding: UTF-8 is assumed until a chunk with
     -- other bytes settles it (ingest.job_settle_encoding), so that a Windows-1252 file whose first
     -- accented letter comes after the sample is read as Windows-1252, not rejected row by row.
+    -- The vendor's own decimal separator for files of this mode, when its mapping says one.
+    SELECT m.options ->> 'decimal' INTO v_decimal FROM ingest.vendor_mappings m
+     WHERE m.vendor_id = v_job.vendor_id AND m.mode = v_mode ORDER BY m.version DESC LIMIT 1;
     v_cp := v_job.checkpoint || jsonb_build_object(
         'format', v_format - 'has_data' || jsonb_build_object(
                       'columns', cardinality(v_headers),
-                      'encoding_settled', (v_format ->> 'bom')::boolean OR convert_from(p_sample, 'LATIN1') ~ '[\u0080-\u00ff]'),
+                      'encoding_settled', (v_format ->> 'bom')::boolean OR convert_from(p_sample, 'LATIN1') ~ '[\u0080-\u00ff]')
+                  || CASE WHEN v_decimal IS NOT NULL
+                          THEN jsonb_build_object('decimal', v_decimal, 'decimal_from', 'vendor_mapping') ELSE '{}' END,
         'plan', v_plan,
         'copy', jsonb_build_object('offset', (v_format ->> 'data_offset')::bigint, 'rows', 0));
     UPDATE ingest.ingestion_jobs j SET checkpoint = v_cp WHERE j.id = p_job_id;

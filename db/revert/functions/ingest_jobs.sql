@@ -1,5 +1,4 @@
--- Revert odyssey:functions/ingest_jobs from pg: back to @v0.2.0 (no decimal separator, no late
--- encoding settlement). Its deploy script follows, after the new function is dropped.
+-- Deploy odyssey:functions/ingest_jobs to pg
 -- requires: functions/ingest_csv_format
 -- requires: functions/ingest_mapping
 -- requires: functions/ingest_products_merge
@@ -9,7 +8,9 @@
 -- which streams bytes and calls these functions; every rule lives here:
 --   queued -> copying     ingest.job_begin, ingest.job_plan (format sniffed, columns mapped;
 --                         a file that is empty, binary or lacks required columns fails whole)
---   copying               ingest.job_stage_chunk per COPY chunk (checkpoint: byte offset, rows),
+--   copying               ingest.job_settle_encoding once, when the sample was ASCII and a chunk is not;
+--                         ingest.job_stage_chunk per COPY chunk (checkpoint: byte offset, rows,
+--                         the file's decimal separator from its first chunk),
 --                         ingest.job_row_defect for records COPY could not split
 --   validating            ingest.job_validate: duplicates inside the file (first row wins)
 --   merging               ingest.job_merge_next per batch (checkpoint: merge.through, .done),
@@ -24,8 +25,6 @@
 -- that two connections merge at once; the job row is locked FOR NO KEY UPDATE (which the foreign
 -- key checks of a concurrent batch's lineage and error rows do not wait for).
 BEGIN;
-
-DROP FUNCTION IF EXISTS ingest.job_settle_encoding(uuid, bytea);
 
 CREATE OR REPLACE FUNCTION ingest.job_for_update(p_job_id uuid)
 RETURNS ingest.ingestion_jobs
@@ -135,8 +134,13 @@ BEGIN
         RAISE EXCEPTION '%', v_msg
               USING ERRCODE = 'OD422', HINT = 'missing_columns';
     END IF;
+    -- A sample of ASCII bytes only (no BOM) proves no encoding: UTF-8 is assumed until a chunk with
+    -- other bytes settles it (ingest.job_settle_encoding), so that a Windows-1252 file whose first
+    -- accented letter comes after the sample is read as Windows-1252, not rejected row by row.
     v_cp := v_job.checkpoint || jsonb_build_object(
-        'format', v_format - 'has_data' || jsonb_build_object('columns', cardinality(v_headers)),
+        'format', v_format - 'has_data' || jsonb_build_object(
+                      'columns', cardinality(v_headers),
+                      'encoding_settled', (v_format ->> 'bom')::boolean OR convert_from(p_sample, 'LATIN1') ~ '[\u0080-\u00ff]'),
         'plan', v_plan,
         'copy', jsonb_build_object('offset', (v_format ->> 'data_offset')::bigint, 'rows', 0));
     UPDATE ingest.ingestion_jobs j SET checkpoint = v_cp WHERE j.id = p_job_id;
@@ -145,6 +149,40 @@ END
 $$;
 COMMENT ON FUNCTION ingest.job_plan(uuid, bytea) IS
   'Sniffs the file''s first bytes and maps its header; records format, column plan and the copy start in the checkpoint. OD422 (hint: empty_file, binary_file, bad_encoding, no_rows, missing_columns) for files that cannot be ingested.';
+
+CREATE OR REPLACE FUNCTION ingest.job_settle_encoding(p_job_id uuid, p_records bytea)
+RETURNS jsonb
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    v_job      ingest.ingestion_jobs := ingest.job_for_update(p_job_id);
+    v_encoding text := v_job.checkpoint #>> '{format,encoding}';
+    v_format   jsonb;
+BEGIN
+    -- p_records: the first chunk of whole records that holds bytes beyond ASCII. Everything the
+    -- copy read before it was ASCII, the same text in either encoding, so the choice made here
+    -- holds for the whole file. UTF-8 when they are valid UTF-8, else Windows-1252 (the rule of
+    -- ingest.sniff_csv); once settled it stays.
+    IF coalesce((v_job.checkpoint #>> '{format,encoding_settled}')::boolean, true)
+       OR convert_from(p_records, 'LATIN1') !~ '[\u0080-\u00ff]' THEN
+        RETURN v_job.checkpoint -> 'format';
+    END IF;
+    BEGIN
+        PERFORM convert_from(p_records, 'UTF8');
+        v_encoding := 'UTF8';
+    EXCEPTION WHEN character_not_in_repertoire OR untranslatable_character THEN
+        v_encoding := 'WIN1252';
+    END;
+    UPDATE ingest.ingestion_jobs j
+       SET checkpoint = jsonb_set(j.checkpoint, '{format}',
+                                  (j.checkpoint -> 'format') || jsonb_build_object('encoding', v_encoding, 'encoding_settled', true))
+     WHERE j.id = p_job_id
+    RETURNING j.checkpoint -> 'format' INTO v_format;
+    RETURN v_format;
+END
+$$;
+COMMENT ON FUNCTION ingest.job_settle_encoding(uuid, bytea) IS
+  'Settles the encoding of a file whose sample was ASCII from its first chunk with other bytes (UTF8 when they are valid UTF-8, else WIN1252); returns the job''s format.';
 
 CREATE OR REPLACE FUNCTION ingest.job_copy_resume(p_job_id uuid)
 RETURNS jsonb
@@ -189,6 +227,8 @@ DECLARE
     v_offset  bigint := (v_job.checkpoint #>> '{copy,offset}')::bigint + p_bytes;
     v_length  bigint;
     v_records bigint := p_records;
+    v_decimal text := v_job.checkpoint #>> '{format,decimal}';
+    v_format  jsonb := '{}';
 BEGIN
     IF v_job.phase <> 'copying' THEN
         RAISE EXCEPTION 'job % is in phase %, not copying', p_job_id, v_job.phase USING ERRCODE = 'OD409';
@@ -200,7 +240,17 @@ BEGIN
               p_job_id, v_job.checkpoint #>> '{copy,offset}', p_from USING ERRCODE = 'OD409', HINT = 'stale';
     END IF;
     -- pg_temp.ingest_raw holds this chunk (n = record number within the chunk, from 1).
-    EXECUTE ingest.stage_sql(v_job.mode::text::ingest.mapping_mode, v_job.checkpoint -> 'plan')
+    -- The file's decimal separator is decided once, at its first chunk: the one its number cells
+    -- prove ("12,5" or "1.234,5" prove ','), else ',' for a semicolon-delimited file (the European
+    -- convention) and '.' for any other. "1,234" is then read alike in every row of the file.
+    IF v_decimal IS NULL THEN
+        EXECUTE ingest.decimal_sql(v_job.mode::text::ingest.mapping_mode, v_job.checkpoint -> 'plan') INTO v_decimal;
+        v_format := jsonb_build_object('decimal', coalesce(v_decimal,
+                                                          CASE v_job.checkpoint #>> '{format,delimiter}' WHEN ';' THEN ',' ELSE '.' END),
+                                       'decimal_from', CASE WHEN v_decimal IS NULL THEN 'delimiter' ELSE 'values' END);
+        v_decimal := v_format ->> 'decimal';
+    END IF;
+    EXECUTE ingest.stage_sql(v_job.mode::text::ingest.mapping_mode, v_job.checkpoint -> 'plan', v_decimal)
        USING p_job_id, v_job.vendor_id, v_base;
     IF v_records IS NULL THEN
         SELECT coalesce(max(n), 0) INTO v_records FROM pg_temp.ingest_raw;
@@ -208,7 +258,7 @@ BEGIN
     TRUNCATE pg_temp.ingest_raw RESTART IDENTITY;
     SELECT u.upload_length INTO v_length FROM ingest.uploads u WHERE u.job_id = p_job_id;
     UPDATE ingest.ingestion_jobs j
-       SET checkpoint = jsonb_set(j.checkpoint, '{copy}',
+       SET checkpoint = jsonb_set(jsonb_set(j.checkpoint, '{format}', (j.checkpoint -> 'format') || v_format), '{copy}',
                (j.checkpoint -> 'copy') || jsonb_build_object('offset', v_offset, 'rows', v_base + v_records)),
            progress_pct = ingest.job_progress('copying', least(1, v_offset::numeric / greatest(v_length, 1)))
      WHERE j.id = p_job_id;
@@ -216,7 +266,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION ingest.job_stage_chunk(uuid, bigint, bigint, bigint) IS
-  'Moves the COPY chunk in pg_temp.ingest_raw into staging (mapped, transform ops applied) and advances the copy checkpoint by its bytes and records, in the caller''s transaction; OD409 (hint stale) when p_from, the chunk''s first byte, is not where the copy is.';
+  'Moves the COPY chunk in pg_temp.ingest_raw into staging (mapped, transform ops applied, numbers read with the file''s decimal separator, decided at the first chunk into checkpoint.format.decimal) and advances the copy checkpoint by its bytes and records, in the caller''s transaction; OD409 (hint stale) when p_from, the chunk''s first byte, is not where the copy is.';
 
 CREATE OR REPLACE FUNCTION ingest.job_row_defect(p_job_id uuid, p_row_no bigint, p_code text, p_message text, p_raw jsonb)
 RETURNS void
@@ -640,7 +690,7 @@ CREATE OR REPLACE TRIGGER dead_letters_fail_ingestion_job AFTER INSERT ON queue.
 
 GRANT EXECUTE ON FUNCTION ingest.job_for_update(uuid), ingest.analyze_staging(ingest.job_mode), ingest.job_progress(text, numeric),
       ingest.job_enter_phase(jsonb, text), ingest.job_begin(uuid), ingest.job_plan(uuid, bytea),
-      ingest.job_copy_resume(uuid), ingest.job_stage_chunk(uuid, bigint, bigint, bigint),
+      ingest.job_copy_resume(uuid), ingest.job_settle_encoding(uuid, bytea), ingest.job_stage_chunk(uuid, bigint, bigint, bigint),
       ingest.job_row_defect(uuid, bigint, text, text, jsonb), ingest.job_purge_staging(ingest.ingestion_jobs),
       ingest.job_drop_repeats(ingest.ingestion_jobs, text, text), ingest.job_validate(uuid), ingest.job_merge_next(uuid, integer), ingest.analyze_vendor_tables(ingest.job_mode),
       ingest.job_end(uuid, ingest.job_status, jsonb), ingest.job_analyze(uuid),

@@ -1,0 +1,24 @@
+-- Verify odyssey:functions/ingest_jobs on pg
+SELECT 'ingest.job_for_update(uuid)'::regprocedure;
+SELECT 'ingest.job_progress(text, numeric)'::regprocedure;
+SELECT 'ingest.job_enter_phase(jsonb, text)'::regprocedure;
+SELECT 'ingest.job_begin(uuid)'::regprocedure;
+SELECT 'ingest.job_plan(uuid, bytea)'::regprocedure;
+SELECT 'ingest.job_copy_resume(uuid)'::regprocedure;
+SELECT 'ingest.job_settle_encoding(uuid, bytea)'::regprocedure;
+SELECT 'ingest.job_stage_chunk(uuid, bigint, bigint, bigint)'::regprocedure;
+SELECT 'ingest.job_row_defect(uuid, bigint, text, text, jsonb)'::regprocedure;
+SELECT 'ingest.job_purge_staging(ingest.ingestion_jobs)'::regprocedure;
+SELECT 'ingest.job_drop_repeats(ingest.ingestion_jobs, text, text)'::regprocedure;
+SELECT 'ingest.job_validate(uuid)'::regprocedure;
+SELECT 'ingest.job_merge_next(uuid, integer)'::regprocedure;
+SELECT 'ingest.analyze_vendor_tables(ingest.job_mode)'::regprocedure;
+SELECT 'ingest.job_end(uuid, ingest.job_status, jsonb)'::regprocedure;
+SELECT 'ingest.job_analyze(uuid)'::regprocedure;
+SELECT 'ingest.job_finalize(uuid)'::regprocedure;
+SELECT 'ingest.job_fail(uuid, text, text)'::regprocedure;
+SELECT 'api.cancel_job(uuid)'::regprocedure;
+SELECT 'api.job_errors(uuid)'::regprocedure;
+SELECT 'ingest.job_dead_lettered()'::regprocedure;
+SELECT 1/count(*)::int FROM pg_catalog.pg_trigger WHERE tgname = 'dead_letters_fail_ingestion_job' AND tgrelid = 'queue.dead_letters'::regclass;
+SELECT 'ingest.analyze_staging(ingest.job_mode)'::regprocedure;
