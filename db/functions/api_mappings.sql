@@ -1,7 +1,7 @@
 -- Deploy odyssey:functions/api_mappings to pg
 -- requires: schema/vendor_mapping_options
 -- requires: functions/ingest_mapping
--- requires: functions/ingest_transforms
+-- requires: functions/header_normalize
 -- requires: functions/ingest_csv_format
 -- requires: functions/api_gateway
 -- requires: functions/api_products
@@ -17,16 +17,6 @@
 -- Versions are kept (the highest applies, as ingest.plan_columns reads them); a job keeps the plan
 -- it was made with.
 BEGIN;
-
-CREATE OR REPLACE FUNCTION ingest.transform_ops()
-RETURNS text[]
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-AS $$
-    -- The ops ingest.apply_ops applies (functions/ingest_transforms); pgTAP checks that it knows each.
-    SELECT ARRAY['split_list', 'ft_in_to_cm', 'kj_to_kcal', 'g_to_mg', 'mg_to_g', 'salt_g_to_sodium_mg',
-                 'lb_to_kg', 'oz_to_g', 'in_to_cm', 'm_to_cm', 'per_100g']
-$$;
-COMMENT ON FUNCTION ingest.transform_ops() IS 'The transform ops a mapping entry may name (those ingest.apply_ops applies).';
 
 CREATE OR REPLACE FUNCTION ingest.mapping_json(p_mode ingest.mapping_mode, p_mapping ingest.vendor_mappings)
 RETURNS jsonb
@@ -85,10 +75,10 @@ AS $$
                SELECT 'field must be a string or null'
                 WHERE pg_catalog.jsonb_typeof(m.value -> 'field') NOT IN ('string', 'null')
                UNION ALL
-               SELECT 'ops must be a list of ' || pg_catalog.array_to_string(ingest.transform_ops(), ', ')
+               SELECT 'ops must be a list of ' || pg_catalog.array_to_string(ingest.known_transform_ops(), ', ')
                 WHERE m.value ? 'ops' AND NOT (pg_catalog.jsonb_typeof(m.value -> 'ops') = 'array'
                       AND NOT EXISTS (SELECT FROM pg_catalog.jsonb_array_elements(m.value -> 'ops') o
-                                       WHERE pg_catalog.jsonb_typeof(o) <> 'string' OR NOT (o #>> '{}') = ANY (ingest.transform_ops())))) x
+                                       WHERE pg_catalog.jsonb_typeof(o) <> 'string' OR NOT (o #>> '{}') = ANY (ingest.known_transform_ops())))) x
         UNION ALL
         SELECT '{"field": "options", "code": "invalid", "message": "an object: {\"decimal\": \".\" or \",\" or null}"}'
          WHERE p_body ? 'options' AND NOT (pg_catalog.jsonb_typeof(p_body -> 'options') = 'object'
@@ -166,12 +156,14 @@ $$;
 COMMENT ON FUNCTION api.mapping_preview(text, text) IS
   'GET /api/v1/mappings/{mode}/preview?header_line=...: how a file with this header line would be mapped now (per header: field, ops, via vendor_mapping | dictionary | barcode, or why it is ignored; required fields missing).';
 
-GRANT EXECUTE ON FUNCTION ingest.transform_ops(), ingest.mapping_json(ingest.mapping_mode, ingest.vendor_mappings),
+GRANT EXECUTE ON FUNCTION ingest.mapping_json(ingest.mapping_mode, ingest.vendor_mappings),
       ingest.mapping_mode_of(text), api.mapping_get(text), api.mapping_preview(text, text)
    TO odyssey_superadmin, odyssey_vendor_admin, odyssey_vendor_operator, odyssey_vendor_viewer;
--- The preview reads a header line as the worker reads a file's first bytes.
+-- The preview reads a header line as the worker reads a file's first bytes, and plans it as a job does.
 GRANT EXECUTE ON FUNCTION ingest.sniff_csv(bytea), ingest.csv_split(text, text), ingest.csv_count_outside_quotes(text, text)
    TO odyssey_superadmin, odyssey_vendor_admin, odyssey_vendor_operator, odyssey_vendor_viewer;
+GRANT EXECUTE ON FUNCTION ingest.plan_columns(ingest.mapping_mode, uuid, text[]), ingest.required_columns(ingest.mapping_mode)
+   TO odyssey_vendor_viewer;
 GRANT EXECUTE ON FUNCTION ingest.mapping_errors(ingest.mapping_mode, jsonb), api.mapping_put(text, jsonb)
    TO odyssey_superadmin, odyssey_vendor_admin;
 

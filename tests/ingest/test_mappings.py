@@ -54,4 +54,4 @@ def test_openapi_lists_the_transform_ops_sql_applies(client: httpx.Client, super
     spec = client.get("/openapi.json").json()
     ops = spec["components"]["schemas"]["MappingInput"]["properties"]["map"]["additionalProperties"]["properties"]["ops"]["items"]["enum"]
     with psycopg.connect(superuser_url) as su:
-        assert ops == su.execute("SELECT ingest.transform_ops()").fetchone()[0]
+        assert sorted(ops) == sorted(su.execute("SELECT ingest.known_transform_ops()").fetchone()[0])
