@@ -437,6 +437,41 @@ CREATE OR REPLACE TRIGGER ingestion_jobs_connector_ended AFTER UPDATE OF status 
 CREATE OR REPLACE TRIGGER dead_letters_fail_connector_job AFTER INSERT ON queue.dead_letters
     FOR EACH ROW WHEN (NEW.kind = 'ingest.api') EXECUTE FUNCTION ingest.job_dead_lettered();
 
+CREATE OR REPLACE FUNCTION ingest.connector_test_dead_lettered()
+RETURNS trigger
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = ''
+AS $$
+DECLARE
+    v_vendor text := pg_catalog.current_setting('odyssey.vendor_id', true);
+BEGIN
+    -- A test whose worker died or failed without recording an outcome (connector.test has one
+    -- attempt): last_test says so instead of staying queued or running. Never in the queue's way.
+    IF NEW.vendor_id IS NULL OR NEW.payload ->> 'connector_id' !~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' THEN
+        RETURN NULL;
+    END IF;
+    BEGIN
+        PERFORM pg_catalog.set_config('odyssey.vendor_id', NEW.vendor_id::text, true);
+        UPDATE ingest.connectors c
+           SET last_test = c.last_test || pg_catalog.jsonb_build_object(
+                   'status', 'done', 'ok', false, 'tested_at', pg_catalog.now(),
+                   'error', 'the test did not finish: ' || coalesce(NEW.last_error, 'unknown error'))
+         WHERE c.vendor_id = NEW.vendor_id AND c.id = (NEW.payload ->> 'connector_id')::uuid
+           AND c.last_test ->> 'id' = NEW.payload ->> 'test_id' AND c.last_test ->> 'status' IN ('queued', 'running');
+    EXCEPTION WHEN OTHERS THEN
+        RAISE WARNING 'could not record the end of connector test %: %', NEW.payload ->> 'test_id', SQLERRM;
+    END;
+    PERFORM pg_catalog.set_config('odyssey.vendor_id', coalesce(v_vendor, ''), true);
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION ingest.connector_test_dead_lettered() IS
+  'AFTER INSERT trigger of queue.dead_letters for connector.test: the connector''s last_test ends as failed (ok false) with the queue''s last error, unless an outcome was recorded.';
+
+CREATE OR REPLACE TRIGGER dead_letters_end_connector_test AFTER INSERT ON queue.dead_letters
+    FOR EACH ROW WHEN (NEW.kind = 'connector.test') EXECUTE FUNCTION ingest.connector_test_dead_lettered();
+
 CREATE OR REPLACE FUNCTION ingest.purge_raw_pages(p_keep interval DEFAULT '30 days', p_limit integer DEFAULT 10000)
 RETURNS bigint
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER

@@ -4,7 +4,7 @@
 -- guard, answers that cannot be ingested, re-staging after staging was lost, the merge, the cursor
 -- row and its watermark, failure, cancel, dead letters, deletion, tests, retention, tenants.
 BEGIN;
-SELECT plan(76);
+SELECT plan(77);
 
 INSERT INTO catalog.tax_categories (code, label) VALUES ('t-conn-snacks', 'Connector snacks');
 DO $$
@@ -221,6 +221,16 @@ SELECT is(ingest.connector_test_result((SELECT id FROM ids WHERE name = 'shop'),
             '{"status": 401, "error": "the API answered HTTP 401: no"}', NULL) ->> 'error',
           'the API answered HTTP 401: no', 'a refused call is reported as it was');
 RESET ROLE;
+SET LOCAL ROLE odyssey_vendor_admin;
+INSERT INTO ids SELECT 'test3', (b ->> 'id')::uuid, b FROM api.connector_test('shop') b;
+RESET ROLE;
+INSERT INTO queue.dead_letters (id, kind, vendor_id, payload, priority, attempts, max_attempts, last_error, errors, created_at)
+VALUES (-434344, 'connector.test', 'a0000000-0000-4000-8000-0000000000d1',
+        jsonb_build_object('connector_id', (SELECT id FROM ids WHERE name = 'shop'), 'test_id', (SELECT id FROM ids WHERE name = 'test3')),
+        10, 1, 1, 'lease expired', '[]', now());
+SELECT is((SELECT (last_test ->> 'status', last_test ->> 'ok', last_test ->> 'error')::text FROM ingest.connectors
+            WHERE id = (SELECT id FROM ids WHERE name = 'shop')),
+          '(done,false,"the test did not finish: lease expired")', 'a test the queue gave up on ends as failed, not queued forever');
 
 -- 8. Tenants
 SELECT set_config('odyssey.vendor_id', 'b0000000-0000-4000-8000-0000000000d2', true), set_config('odyssey.user_id', 'tap-admin-b', true);

@@ -1,6 +1,8 @@
 -- Revert odyssey:functions/connector_sync from pg
 BEGIN;
 
+DROP TRIGGER dead_letters_end_connector_test ON queue.dead_letters;
+DROP FUNCTION ingest.connector_test_dead_lettered();
 DROP TRIGGER dead_letters_fail_connector_job ON queue.dead_letters;
 DROP TRIGGER ingestion_jobs_connector_ended ON ingest.ingestion_jobs;
 DROP FUNCTION ingest.connector_job_ended();
