@@ -144,6 +144,33 @@ def test_test_sync_and_incremental_sync_through_the_api(client: httpx.Client, wo
     assert float(_vendor_products(client, world, prefix)[f"{prefix}-5"]["price"]) == 99.5
 
 
+def test_a_customers_connector_fills_customers_and_health_profiles(client: httpx.Client, world: World, api: VendorApi,
+                                                                   superuser_url: str, conn_worker) -> None:
+    source, tag = f"crm-{uuid.uuid4().hex[:6]}", uuid.uuid4().hex[:6]
+    api.items = [
+        {"member_id": f"{tag}-1", "name": "Ann Lee", "email": f"ann-{tag}@example.com", "age": 40, "gender": "female",
+         "activity_level": "moderate", "conditions": ["HTN"], "avoid_allergens": ["dairy"],
+         "body": {"height_cm": 165, "weight_kg": 60}, "macro_targets": {"per_serving_max": {"sodium_mg": 400}}},
+        {"member_id": f"{tag}-2", "name": "Bo Chen", "email": f"bo-{tag}@example.com", "age": 52},
+        {"member_id": f"{tag}-3", "name": "Cy Doe", "email": "not-an-email", "age": 30},
+    ]
+    assert _put(client, world, source, {"base_url": f"{api.url}/members", "mode": "customers", "auth_type": "bearer",
+                                        "secret": api.token, "rate_limit_rpm": 600, "paging": PAGING}).status_code == 200
+    done = finished_job(client, world, "operator_a", _sync(client, world, source)["id"])
+    assert done["status"] == "completed" and done["mode"] == "customers", done
+    assert {k: done["totals"][k] for k in ("rows_read", "inserted", "rejected")} == {"rows_read": 3, "inserted": 2, "rejected": 1}
+    errors = client.get(done["error_url"], headers=world.h("operator_a")).text
+    assert "email" in errors and "Cy Doe" in errors, "the bad item is reported per row, with its values"
+    with psycopg.connect(superuser_url) as su:
+        su.execute("SELECT set_config('odyssey.vendor_id', %s, false)", (world.a,))
+        ann = su.execute(
+            "SELECT h.height_cm, h.weight_kg, h.conditions, h.avoid_allergens, round(h.bmi::numeric, 1), h.macro_targets "
+            "FROM crm.customers c JOIN health.customer_health_profiles h ON h.vendor_id = c.vendor_id AND h.customer_id = c.id "
+            "WHERE c.vendor_id = %s AND c.external_id = %s", (world.a, f"{tag}-1")).fetchone()
+    assert (float(ann[0]), float(ann[1]), ann[2], ann[3], float(ann[4])) == (165.0, 60.0, ["hypertension"], ["milk"], 22.0)
+    assert ann[5]["per_serving_max"] == {"sodium_mg": 400}, "an object that maps to a field arrives whole"
+
+
 def test_a_refusing_api_fails_the_sync_at_once(client: httpx.Client, world: World, api: VendorApi, conn_worker) -> None:
     source = f"refuse-{uuid.uuid4().hex[:6]}"
     assert _put(client, world, source, {"base_url": f"{api.url}/products", "auth_type": "api_key", "auth_header": "X-Key",

@@ -2,7 +2,7 @@
 failures scripted by the test. It stands in for a third party (the vendor's system), not for any
 part of Odyssey.
 
-GET /products?cursor=&limit=&updated_since=  ->  {"data": {"items": [...]}, "paging": {"next": "..."}, "total": N}
+GET /products or /members ?cursor=&limit=&updated_since=  ->  {"data": {"items": [...]}, "paging": {"next": "..."}, "total": N}
 POST /oauth/token (client credentials, HTTP basic)  ->  {"access_token": ..., "expires_in": ...}
 """
 from __future__ import annotations
@@ -67,7 +67,7 @@ class VendorApi:
                 if self.headers.get("Authorization") != valid:
                     self._send(401, b'{"error": "unauthorized"}')
                     return
-                if parts.path != "/products":
+                if parts.path not in ("/products", "/members"):
                     self._send(404, b'{"error": "not found"}')
                     return
                 if api.delay:
@@ -88,7 +88,7 @@ class VendorApi:
 
     def page_requests(self) -> list[tuple[str, dict[str, list[str]], dict[str, str], float]]:
         with self.lock:
-            return [r for r in self.requests if r[0] == "/products"]
+            return [r for r in self.requests if r[0] in ("/products", "/members")]
 
     def close(self) -> None:
         self.server.shutdown()
