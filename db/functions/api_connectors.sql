@@ -6,6 +6,7 @@
 -- requires: functions/api_products
 -- requires: functions/audit_trail
 -- requires: functions/ingest_uploads
+-- requires: functions/webhooks
 -- Connectors API (PRD §5.5): a vendor's external API, one per source name.
 --   PUT    /api/v1/connectors/{source}        create or replace: base_url, mode, auth_type (+ auth_header,
 --                                             token_url), rate_limit_rpm, paging, enabled, and the
@@ -81,10 +82,8 @@ AS $$
          WHERE b.b -> 'base_url' IS NULL OR b.b -> 'base_url' = 'null'
         UNION ALL
         SELECT '{"field": "base_url", "code": "invalid", "message": "an https:// URL (http:// only to localhost, 127.0.0.1 or [::1]) without credentials or fragment, at most 2000 characters"}'
-         WHERE b.b ? 'base_url' AND b.b -> 'base_url' <> 'null' AND NOT (pg_catalog.jsonb_typeof(b.b -> 'base_url') = 'string'
-               AND length(b.b ->> 'base_url') <= 2000
-               AND (b.b ->> 'base_url' ~ '^https://[^\s/?#@]+(/[^\s#]*)?$'
-                    OR b.b ->> 'base_url' ~ '^http://(localhost|127\.0\.0\.1|\[::1\])(:[0-9]{1,5})?(/[^\s#]*)?$'))
+         WHERE b.b ? 'base_url' AND b.b -> 'base_url' <> 'null'
+           AND NOT (pg_catalog.jsonb_typeof(b.b -> 'base_url') = 'string' AND app.outbound_url_ok(b.b ->> 'base_url'))
         UNION ALL
         SELECT '{"field": "mode", "code": "invalid", "message": "products or customers"}'
          WHERE b.b ? 'mode' AND b.b -> 'mode' NOT IN ('"products"', '"customers"')
@@ -102,9 +101,7 @@ AS $$
         UNION ALL
         SELECT '{"field": "token_url", "code": "invalid", "message": "an https:// URL (http:// only to localhost), only with auth_type oauth2"}'
          WHERE b.b ? 'token_url' AND b.b -> 'token_url' <> 'null'
-           AND NOT (b.auth = 'oauth2' AND pg_catalog.jsonb_typeof(b.b -> 'token_url') = 'string' AND length(b.b ->> 'token_url') <= 2000
-                    AND (b.b ->> 'token_url' ~ '^https://[^\s/?#@]+(/[^\s#]*)?$'
-                         OR b.b ->> 'token_url' ~ '^http://(localhost|127\.0\.0\.1|\[::1\])(:[0-9]{1,5})?(/[^\s#]*)?$'))
+           AND NOT (b.auth = 'oauth2' AND pg_catalog.jsonb_typeof(b.b -> 'token_url') = 'string' AND app.outbound_url_ok(b.b ->> 'token_url'))
         UNION ALL
         SELECT '{"field": "rate_limit_rpm", "code": "invalid", "message": "an integer from 1 to 100000 (requests per minute to the vendor''s API)"}'
          WHERE b.b ? 'rate_limit_rpm' AND NOT (pg_catalog.jsonb_typeof(b.b -> 'rate_limit_rpm') = 'number'

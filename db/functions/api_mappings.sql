@@ -162,7 +162,8 @@ GRANT EXECUTE ON FUNCTION ingest.mapping_json(ingest.mapping_mode, ingest.vendor
 -- The preview reads a header line as the worker reads a file's first bytes, and plans it as a job does.
 GRANT EXECUTE ON FUNCTION ingest.sniff_csv(bytea), ingest.csv_split(text, text), ingest.csv_count_outside_quotes(text, text)
    TO odyssey_superadmin, odyssey_vendor_admin, odyssey_vendor_operator, odyssey_vendor_viewer;
-GRANT EXECUTE ON FUNCTION ingest.plan_columns(ingest.mapping_mode, uuid, text[]), ingest.required_columns(ingest.mapping_mode)
+GRANT EXECUTE ON FUNCTION ingest.plan_columns(ingest.mapping_mode, uuid, text[]), ingest.required_columns(ingest.mapping_mode),
+      ingest.plan_missing(ingest.mapping_mode, jsonb)
    TO odyssey_vendor_viewer;
 GRANT EXECUTE ON FUNCTION ingest.mapping_errors(ingest.mapping_mode, jsonb), api.mapping_put(text, jsonb)
    TO odyssey_superadmin, odyssey_vendor_admin;

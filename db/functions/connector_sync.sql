@@ -120,10 +120,8 @@ BEGIN
           INTO v_columns
           FROM jsonb_array_elements(v_new -> 'columns') c
          WHERE (c ->> 'i')::int > v_max;
-        v_plan := jsonb_build_object(
-            'mode', p_mode, 'columns', v_columns, 'paths', v_paths,
-            'missing', to_jsonb(ARRAY(SELECT f FROM unnest(ingest.required_columns(p_mode)) AS f
-                                       WHERE NOT v_columns @> jsonb_build_array(jsonb_build_object('field', f)))));
+        v_plan := jsonb_build_object('mode', p_mode, 'columns', v_columns, 'paths', v_paths,
+                                     'missing', ingest.plan_missing(p_mode, v_columns));
     END LOOP;
     RETURN v_plan;
 END
@@ -136,28 +134,56 @@ CREATE OR REPLACE FUNCTION ingest.stage_items(p_mode ingest.mapping_mode, p_plan
 RETURNS bigint
 LANGUAGE plpgsql
 AS $$
-DECLARE
-    v_n integer := (SELECT max((c ->> 'i')::int) FROM jsonb_array_elements(p_plan -> 'columns') c);
 BEGIN
-    -- The items as records of pg_temp.ingest_raw (n, c1..cN by the plan's key paths), then the
-    -- CSV path's own INSERT into staging (ingest.stage_sql: mapping, transform ops, numbers).
-    IF to_regclass('pg_temp.ingest_raw') IS NOT NULL THEN
-        DROP TABLE pg_temp.ingest_raw;  -- another job's shape (a CSV chunk's, an earlier page's)
-    END IF;
-    EXECUTE format('CREATE TEMP TABLE ingest_raw (n bigint%s)',
-                   (SELECT string_agg(format(', c%s text', i), '' ORDER BY i) FROM generate_series(1, v_n) i));
-    EXECUTE format('INSERT INTO pg_temp.ingest_raw SELECT r.n%s FROM jsonb_array_elements($1) WITH ORDINALITY AS r(item, n)',
-                   (SELECT string_agg(format(', ingest.json_cell(r.item #> %L::text[])',
-                                          ARRAY(SELECT jsonb_array_elements_text(p_plan -> 'paths' -> i::text))::text), '' ORDER BY i)
-                      FROM generate_series(1, v_n) i))
-       USING p_items;
-    EXECUTE ingest.stage_sql(p_mode, p_plan, '.') USING p_job_id, p_vendor_id, p_base;
-    DROP TABLE pg_temp.ingest_raw;
+    -- The items as records (n and the mapped columns c<i>, by the plan's key paths) read by the CSV path's own INSERT
+    -- into staging (ingest.stage_sql: mapping, transform ops, numbers), in one statement.
+    EXECUTE ingest.stage_sql(p_mode, p_plan, '.', format(
+                '(SELECT x.n%s FROM jsonb_array_elements($4) WITH ORDINALITY AS x(item, n))',
+                (SELECT string_agg(format(', ingest.json_cell(x.item #> %L::text[]) AS c%s',
+                                          ARRAY(SELECT jsonb_array_elements_text(e.value))::text, e.key), '' ORDER BY e.key::int)
+                   FROM jsonb_each(p_plan -> 'paths') e
+                  WHERE e.key IN (SELECT c ->> 'i' FROM jsonb_array_elements(p_plan -> 'columns') c WHERE c ->> 'field' IS NOT NULL))))
+       USING p_job_id, p_vendor_id, p_base, p_items;
     RETURN jsonb_array_length(p_items);
 END
 $$;
 COMMENT ON FUNCTION ingest.stage_items(ingest.mapping_mode, jsonb, jsonb, uuid, uuid, bigint) IS
-  'Stages a page''s items (rows p_base + 1 ...) by a connector plan through the CSV path''s mapping (ingest.stage_sql, decimal point ''.''); returns how many.';
+  'Stages a page''s items (rows p_base + 1 ...) by a connector plan through the CSV path''s mapping (ingest.stage_sql over the items, decimal point ''.''); returns how many.';
+
+CREATE OR REPLACE FUNCTION ingest.connector_call(p_connector ingest.connectors, p_base_url text, p_paging jsonb, p_since text)
+RETURNS jsonb
+LANGUAGE sql STABLE
+AS $$
+    SELECT jsonb_build_object('id', p_connector.id, 'source', p_connector.source, 'base_url', p_base_url,
+                              'auth_type', p_connector.auth_type, 'auth_header', coalesce(p_connector.auth_header, 'X-Api-Key'),
+                              'token_url', p_connector.token_url, 'rate_limit_rpm', p_connector.rate_limit_rpm,
+                              'paging', p_paging, 'since', p_since)
+$$;
+COMMENT ON FUNCTION ingest.connector_call(ingest.connectors, text, jsonb, text) IS
+  'How the worker calls a connector''s API (URL, auth, rate, paging with defaults, incremental watermark); never the credential.';
+
+CREATE OR REPLACE FUNCTION ingest.page_read(p_page jsonb, p_paging jsonb)
+RETURNS jsonb
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$
+    -- A page of an API answer as paging reads it: its items, next cursor (null: the last page),
+    -- total item count when it says one, or why it cannot be read (error: "has no list ...").
+    SELECT jsonb_build_object(
+               'items', i.items,
+               'next_cursor', CASE WHEN jsonb_typeof(p_page) = 'object'
+                                   THEN nullif(ingest.json_cell(ingest.json_at(p_page, p_paging ->> 'next_cursor_path')), '') END,
+               'total', CASE WHEN jsonb_typeof(p_page) = 'object'
+                              AND jsonb_typeof(ingest.json_at(p_page, p_paging ->> 'total_path')) = 'number'
+                             THEN ingest.json_at(p_page, p_paging ->> 'total_path') END,
+               'error', CASE WHEN jsonb_typeof(i.items) IS DISTINCT FROM 'array'
+                             THEN format('has no list of items at "%s"', p_paging ->> 'items_path')
+                             WHEN b.bad > 0 THEN format('has %s item(s) that are not JSON objects', b.bad) END)
+      FROM (SELECT ingest.json_at(p_page, p_paging ->> 'items_path') AS items) i
+      LEFT JOIN LATERAL (SELECT count(*) AS bad FROM jsonb_array_elements(i.items) x WHERE jsonb_typeof(x) <> 'object') b
+             ON jsonb_typeof(i.items) = 'array'
+$$;
+COMMENT ON FUNCTION ingest.page_read(jsonb, jsonb) IS
+  'A page of a connector''s API answer read by its paging: {items, next_cursor, total, error} (error: no item list where paging says, or items that are not objects).';
 
 CREATE OR REPLACE FUNCTION ingest.sync_job_for_update(p_job_id uuid)
 RETURNS ingest.ingestion_jobs
@@ -181,11 +207,10 @@ AS $$
 DECLARE
     v_job       ingest.ingestion_jobs := ingest.sync_job_for_update(p_job_id);
     v_connector ingest.connectors;
-    v_staged    bigint;
     v_rows      bigint := 0;
-    v_plan      jsonb;
     v_page      record;
     v_paging    jsonb := ingest.connector_paging(v_job.params -> 'paging');
+    v_state     jsonb;
 BEGIN
     IF v_job.status IN ('completed', 'failed', 'canceled') THEN
         RETURN jsonb_build_object('job_id', v_job.id, 'status', v_job.status, 'finished', true);
@@ -195,46 +220,25 @@ BEGIN
     IF NOT FOUND THEN
         RAISE EXCEPTION 'the connector of job % was deleted', p_job_id USING ERRCODE = 'OD422', HINT = 'connector_deleted';
     END IF;
-    IF v_job.phase = 'copying' THEN
-        -- Staging is UNLOGGED: after a database crash it lacks rows the checkpoint counts. The job
-        -- is then re-staged from its kept pages (stg_vendor_raw is logged), with its final plan.
-        IF v_job.mode = 'products' THEN
-            SELECT count(*) INTO v_staged FROM ingest.stg_products s WHERE s.vendor_id = v_job.vendor_id AND s.job_id = p_job_id;
-        ELSE
-            SELECT count(*) INTO v_staged FROM ingest.stg_customers s WHERE s.vendor_id = v_job.vendor_id AND s.job_id = p_job_id;
-        END IF;
-        IF v_staged <> coalesce((v_job.checkpoint #>> '{copy,rows}')::bigint, 0) THEN
-            PERFORM ingest.job_purge_staging(v_job);
-            v_plan := v_job.checkpoint -> 'plan';
-            FOR v_page IN SELECT ingest.json_at(r.payload, v_paging ->> 'items_path') AS items FROM ingest.stg_vendor_raw r
-                           WHERE r.vendor_id = v_job.vendor_id AND r.job_id = p_job_id ORDER BY r.page_no LOOP
-                v_rows := v_rows + ingest.stage_items(v_job.mode::text::ingest.mapping_mode, v_plan, v_page.items,
-                                                      p_job_id, v_job.vendor_id, v_rows);
-            END LOOP;
-            v_job.checkpoint := jsonb_set(v_job.checkpoint, '{copy}', jsonb_build_object('rows', v_rows, 'restaged', true));
-        END IF;
+    -- Staging is UNLOGGED: after a database crash it lacks rows the checkpoint counts. The job is
+    -- then re-staged from its kept pages (stg_vendor_raw is logged), with its final plan.
+    IF v_job.phase = 'copying' AND ingest.job_staged_rows(v_job) <> coalesce((v_job.checkpoint #>> '{copy,rows}')::bigint, 0) THEN
+        PERFORM ingest.job_purge_staging(v_job);
+        FOR v_page IN SELECT ingest.json_at(r.payload, v_paging ->> 'items_path') AS items FROM ingest.stg_vendor_raw r
+                       WHERE r.vendor_id = v_job.vendor_id AND r.job_id = p_job_id ORDER BY r.page_no LOOP
+            v_rows := v_rows + ingest.stage_items(v_job.mode::text::ingest.mapping_mode, v_job.checkpoint -> 'plan', v_page.items,
+                                                  p_job_id, v_job.vendor_id, v_rows);
+        END LOOP;
+        v_job.checkpoint := jsonb_set(v_job.checkpoint, '{copy}', jsonb_build_object('rows', v_rows, 'restaged', true));
     END IF;
-    UPDATE ingest.ingestion_jobs j
-       SET status = 'running', attempt = j.attempt + 1, started_at = coalesce(j.started_at, now()),
-           phase = CASE WHEN j.phase = 'queued' THEN 'copying' ELSE j.phase END,
-           checkpoint = CASE WHEN j.phase = 'queued'
-                             THEN ingest.job_enter_phase(v_job.checkpoint, 'copying') || jsonb_build_object(
-                                      'fetch', jsonb_build_object('cursor', NULL, 'pages', 0, 'done', false,
-                                                                  'started_at', now()),
-                                      'copy', jsonb_build_object('rows', 0))
-                             ELSE v_job.checkpoint END
-     WHERE j.id = v_job.id
-    RETURNING * INTO v_job;
+    v_state := ingest.job_take(v_job, jsonb_build_object(
+        'fetch', jsonb_build_object('cursor', NULL, 'pages', 0, 'done', false, 'started_at', now()),
+        'copy', jsonb_build_object('rows', 0)));
     INSERT INTO ingest.connector_cursors AS k (vendor_id, source, status, job_id)
     VALUES (v_job.vendor_id, v_connector.source, 'running', v_job.id)
     ON CONFLICT (vendor_id, source) DO UPDATE SET status = 'running', job_id = EXCLUDED.job_id;
-    RETURN jsonb_build_object(
-        'job_id', v_job.id, 'vendor_id', v_job.vendor_id, 'mode', v_job.mode, 'status', v_job.status, 'phase', v_job.phase,
-        'attempt', v_job.attempt, 'checkpoint', v_job.checkpoint, 'created_by', v_job.created_by, 'finished', false,
-        'connector', jsonb_build_object('id', v_connector.id, 'source', v_connector.source, 'base_url', v_job.params ->> 'base_url',
-                                        'auth_type', v_connector.auth_type, 'auth_header', coalesce(v_connector.auth_header, 'X-Api-Key'),
-                                        'token_url', v_connector.token_url, 'rate_limit_rpm', v_connector.rate_limit_rpm,
-                                        'paging', v_paging, 'since', v_job.params ->> 'since'));
+    RETURN v_state || jsonb_build_object(
+        'connector', ingest.connector_call(v_connector, v_job.params ->> 'base_url', v_paging, v_job.params ->> 'since'));
 END
 $$;
 COMMENT ON FUNCTION ingest.sync_begin(uuid) IS
@@ -255,7 +259,7 @@ DECLARE
     v_total  numeric;
     v_plan   jsonb := v_job.checkpoint -> 'plan';
     v_n      bigint := 0;
-    v_bad    bigint;
+    v_read   jsonb;
     v_done   boolean;
 BEGIN
     IF v_job.phase <> 'copying' OR (v_fetch ->> 'done')::boolean THEN
@@ -268,21 +272,13 @@ BEGIN
               (v_fetch ->> 'pages')::int + 1, coalesce(v_fetch ->> 'cursor', 'none'), p_page_no, coalesce(p_cursor, 'none')
               USING ERRCODE = 'OD409', HINT = 'stale';
     END IF;
-    v_items := ingest.json_at(p_page, v_paging ->> 'items_path');
-    IF jsonb_typeof(v_items) IS DISTINCT FROM 'array' THEN
-        RAISE EXCEPTION 'page % of the API answer has no list of items at "%"', p_page_no, v_paging ->> 'items_path'
-              USING ERRCODE = 'OD422', HINT = 'bad_page';
+    v_read := ingest.page_read(p_page, v_paging);
+    IF v_read ->> 'error' IS NOT NULL THEN
+        RAISE EXCEPTION 'page % of the API answer %', p_page_no, v_read ->> 'error' USING ERRCODE = 'OD422', HINT = 'bad_page';
     END IF;
-    SELECT count(*) INTO v_bad FROM jsonb_array_elements(v_items) x WHERE jsonb_typeof(x) <> 'object';
-    IF v_bad > 0 THEN
-        RAISE EXCEPTION 'page % of the API answer has % item(s) that are not JSON objects', p_page_no, v_bad
-              USING ERRCODE = 'OD422', HINT = 'bad_page';
-    END IF;
-    IF jsonb_typeof(p_page) = 'object' THEN
-        v_next := nullif(ingest.json_cell(ingest.json_at(p_page, v_paging ->> 'next_cursor_path')), '');
-        v_total := CASE WHEN jsonb_typeof(ingest.json_at(p_page, v_paging ->> 'total_path')) = 'number'
-                        THEN (ingest.json_at(p_page, v_paging ->> 'total_path'))::text::numeric END;
-    END IF;
+    v_items := v_read -> 'items';
+    v_next := v_read ->> 'next_cursor';
+    v_total := (v_read ->> 'total')::numeric;
     IF v_next IS NOT DISTINCT FROM p_cursor AND v_next IS NOT NULL THEN
         RAISE EXCEPTION 'page % of the API answer gives the cursor it was asked with (%) as the next one', p_page_no, v_next
               USING ERRCODE = 'OD422', HINT = 'cursor_loop';
@@ -345,10 +341,7 @@ BEGIN
         RETURN NULL;  -- the connector is gone, or a newer test replaced this one
     END IF;
     UPDATE ingest.connectors c SET last_test = c.last_test || '{"status": "running"}' WHERE c.id = p_connector_id;
-    RETURN jsonb_build_object('id', v_connector.id, 'source', v_connector.source, 'base_url', v_connector.base_url,
-                              'auth_type', v_connector.auth_type, 'auth_header', coalesce(v_connector.auth_header, 'X-Api-Key'),
-                              'token_url', v_connector.token_url, 'rate_limit_rpm', v_connector.rate_limit_rpm,
-                              'paging', ingest.connector_paging(v_connector.paging), 'since', NULL);
+    RETURN ingest.connector_call(v_connector, v_connector.base_url, ingest.connector_paging(v_connector.paging), NULL);
 END
 $$;
 COMMENT ON FUNCTION ingest.connector_test_begin(uuid, uuid) IS
@@ -363,6 +356,7 @@ DECLARE
     v_paging    jsonb;
     v_items     jsonb;
     v_plan      jsonb;
+    v_read      jsonb;
     v_error     text := p_http ->> 'error';
     v_result    jsonb;
 BEGIN
@@ -374,12 +368,10 @@ BEGIN
     END IF;
     v_paging := ingest.connector_paging(v_connector.paging);
     IF v_error IS NULL AND p_page IS NOT NULL THEN
-        v_items := ingest.json_at(p_page, v_paging ->> 'items_path');
-        IF jsonb_typeof(v_items) IS DISTINCT FROM 'array' THEN
-            v_error := format('the answer has no list of items at "%s"', v_paging ->> 'items_path');
-        ELSIF EXISTS (SELECT FROM jsonb_array_elements(v_items) x WHERE jsonb_typeof(x) <> 'object') THEN
-            v_error := 'the answer has items that are not JSON objects';
-        ELSIF jsonb_array_length(v_items) > 0 THEN
+        v_read := ingest.page_read(p_page, v_paging);
+        v_items := v_read -> 'items';
+        v_error := 'the answer ' || (v_read ->> 'error');
+        IF v_error IS NULL AND jsonb_array_length(v_items) > 0 THEN
             v_plan := ingest.connector_plan(v_connector.mode, v_connector.vendor_id, NULL, v_items);
             IF jsonb_array_length(v_plan -> 'missing') > 0 THEN
                 v_error := format('the items lack required %s field(s): %s', v_connector.mode,
@@ -394,8 +386,7 @@ BEGIN
         'requested_at', v_connector.last_test -> 'requested_at', 'tested_at', now(),
         'http_status', p_http -> 'status', 'latency_ms', p_http -> 'latency_ms',
         'items', CASE WHEN jsonb_typeof(v_items) = 'array' THEN jsonb_array_length(v_items) END,
-        'next_cursor', CASE WHEN jsonb_typeof(p_page) = 'object'
-                            THEN ingest.json_cell(ingest.json_at(p_page, v_paging ->> 'next_cursor_path')) END,
+        'next_cursor', v_read -> 'next_cursor',
         'mapping', v_plan -> 'columns');
     UPDATE ingest.connectors c SET last_test = v_result WHERE c.id = p_connector_id;
     RETURN v_result;
@@ -448,7 +439,7 @@ DECLARE
 BEGIN
     -- A test whose worker died or failed without recording an outcome (connector.test has one
     -- attempt): last_test says so instead of staying queued or running. Never in the queue's way.
-    IF NEW.vendor_id IS NULL OR NEW.payload ->> 'connector_id' !~* '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' THEN
+    IF NEW.vendor_id IS NULL THEN
         RETURN NULL;
     END IF;
     BEGIN
@@ -457,7 +448,7 @@ BEGIN
            SET last_test = c.last_test || pg_catalog.jsonb_build_object(
                    'status', 'done', 'ok', false, 'tested_at', pg_catalog.now(),
                    'error', 'the test did not finish: ' || coalesce(NEW.last_error, 'unknown error'))
-         WHERE c.vendor_id = NEW.vendor_id AND c.id = (NEW.payload ->> 'connector_id')::uuid
+         WHERE c.vendor_id = NEW.vendor_id AND c.id::text = NEW.payload ->> 'connector_id'  -- text: a malformed id matches nothing
            AND c.last_test ->> 'id' = NEW.payload ->> 'test_id' AND c.last_test ->> 'status' IN ('queued', 'running');
     EXCEPTION WHEN OTHERS THEN
         RAISE WARNING 'could not record the end of connector test %: %', NEW.payload ->> 'test_id', SQLERRM;
@@ -499,6 +490,7 @@ GRANT EXECUTE ON FUNCTION ingest.connector_paging(jsonb), ingest.json_at(jsonb, 
       ingest.connector_plan(ingest.mapping_mode, uuid, jsonb, jsonb),
       ingest.stage_items(ingest.mapping_mode, jsonb, jsonb, uuid, uuid, bigint), ingest.sync_job_for_update(uuid),
       ingest.sync_begin(uuid), ingest.sync_stage_page(uuid, integer, text, jsonb), ingest.connector_secret(uuid),
+      ingest.connector_call(ingest.connectors, text, jsonb, text), ingest.page_read(jsonb, jsonb),
       ingest.connector_test_begin(uuid, uuid), ingest.connector_test_result(uuid, uuid, jsonb, jsonb),
       ingest.purge_raw_pages(interval, integer)
    TO odyssey_worker;

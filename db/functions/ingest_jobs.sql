@@ -27,6 +27,7 @@
 -- key checks of a concurrent batch's lineage and error rows do not wait for).
 -- v0.5.0 -> this: a vendor mapping's options.decimal decides the decimal separator of the vendor's
 -- files at plan time (format.decimal_from = 'vendor_mapping'); the first chunk no longer guesses it.
+-- ingest.job_take and ingest.job_staged_rows are shared with connector syncs (functions/connector_sync).
 BEGIN;
 
 CREATE OR REPLACE FUNCTION ingest.job_for_update(p_job_id uuid)
@@ -69,6 +70,45 @@ AS $$
 $$;
 COMMENT ON FUNCTION ingest.job_enter_phase(jsonb, text) IS 'The checkpoint with the start time of a phase recorded (for per-phase durations).';
 
+CREATE OR REPLACE FUNCTION ingest.job_take(p_job ingest.ingestion_jobs, p_start jsonb DEFAULT '{}')
+RETURNS jsonb
+LANGUAGE plpgsql
+AS $$
+DECLARE
+    v_job ingest.ingestion_jobs;
+BEGIN
+    -- A worker takes (or takes over) a job it has row-locked: status running, attempt + 1; a job
+    -- not started yet enters its copying phase with p_start added to its checkpoint. Returns the
+    -- state every handler starts from (ingest.job_begin, ingest.sync_begin add where the data is).
+    UPDATE ingest.ingestion_jobs j
+       SET status = 'running', attempt = j.attempt + 1, started_at = coalesce(j.started_at, now()),
+           phase = CASE WHEN j.phase IN ('awaiting_upload', 'queued') THEN 'copying' ELSE j.phase END,
+           checkpoint = CASE WHEN j.phase IN ('awaiting_upload', 'queued')
+                             THEN ingest.job_enter_phase(p_job.checkpoint, 'copying') || p_start ELSE p_job.checkpoint END
+     WHERE j.id = p_job.id
+    RETURNING * INTO v_job;
+    RETURN jsonb_build_object('job_id', v_job.id, 'vendor_id', v_job.vendor_id, 'mode', v_job.mode,
+                              'status', v_job.status, 'phase', v_job.phase, 'attempt', v_job.attempt,
+                              'checkpoint', v_job.checkpoint, 'created_by', v_job.created_by, 'finished', false);
+END
+$$;
+COMMENT ON FUNCTION ingest.job_take(ingest.ingestion_jobs, jsonb) IS
+  'A worker takes (or takes over) a row-locked job: running, attempt + 1, copying with p_start in the checkpoint when it had not started; returns its state (phase, checkpoint, ...).';
+
+CREATE OR REPLACE FUNCTION ingest.job_staged_rows(p_job ingest.ingestion_jobs)
+RETURNS bigint
+LANGUAGE plpgsql STABLE
+AS $$
+BEGIN
+    IF p_job.mode = 'products' THEN
+        RETURN (SELECT count(*) FROM ingest.stg_products s WHERE s.vendor_id = p_job.vendor_id AND s.job_id = p_job.id);
+    END IF;
+    RETURN (SELECT count(*) FROM ingest.stg_customers s WHERE s.vendor_id = p_job.vendor_id AND s.job_id = p_job.id);
+END
+$$;
+COMMENT ON FUNCTION ingest.job_staged_rows(ingest.ingestion_jobs) IS
+  'How many rows a job has in staging (UNLOGGED: fewer than its checkpoint counts after a database crash).';
+
 CREATE OR REPLACE FUNCTION ingest.job_begin(p_job_id uuid)
 RETURNS jsonb
 LANGUAGE plpgsql
@@ -89,18 +129,8 @@ BEGIN
     IF v_upload.completed_at IS NULL THEN
         RAISE EXCEPTION 'the upload of job % is not complete', p_job_id USING ERRCODE = 'OD409';
     END IF;
-    UPDATE ingest.ingestion_jobs j
-       SET status = 'running', attempt = j.attempt + 1, started_at = coalesce(j.started_at, now()),
-           phase = CASE WHEN j.phase IN ('awaiting_upload', 'queued') THEN 'copying' ELSE j.phase END,
-           checkpoint = CASE WHEN j.phase IN ('awaiting_upload', 'queued') THEN ingest.job_enter_phase(j.checkpoint, 'copying')
-                             ELSE j.checkpoint END
-     WHERE j.id = v_job.id
-    RETURNING * INTO v_job;
-    RETURN jsonb_build_object('job_id', v_job.id, 'vendor_id', v_job.vendor_id, 'mode', v_job.mode,
-                              'status', v_job.status, 'phase', v_job.phase, 'attempt', v_job.attempt,
-                              'checkpoint', v_job.checkpoint, 'created_by', v_job.created_by, 'finished', false,
-                              'upload', jsonb_build_object('storage', v_upload.storage, 'object_path', v_upload.object_path,
-                                                           'length', v_upload.upload_length));
+    RETURN ingest.job_take(v_job) || jsonb_build_object(
+        'upload', jsonb_build_object('storage', v_upload.storage, 'object_path', v_upload.object_path, 'length', v_upload.upload_length));
 END
 $$;
 COMMENT ON FUNCTION ingest.job_begin(uuid) IS
@@ -204,11 +234,7 @@ DECLARE
 BEGIN
     -- Staging is UNLOGGED: after a database crash it is empty although the checkpoint says
     -- otherwise. Then the copy starts over (defect reports of the lost rows go too).
-    IF v_job.mode = 'products' THEN
-        SELECT count(*) INTO v_staged FROM ingest.stg_products s WHERE s.vendor_id = v_job.vendor_id AND s.job_id = p_job_id;
-    ELSE
-        SELECT count(*) INTO v_staged FROM ingest.stg_customers s WHERE s.vendor_id = v_job.vendor_id AND s.job_id = p_job_id;
-    END IF;
+    v_staged := ingest.job_staged_rows(v_job);
     SELECT count(*) INTO v_defects FROM ingest.ingestion_job_errors e WHERE e.vendor_id = v_job.vendor_id AND e.job_id = p_job_id;
     IF v_staged + v_defects <> (v_job.checkpoint #>> '{copy,rows}')::bigint THEN
         PERFORM ingest.job_purge_staging(v_job);
@@ -697,7 +723,8 @@ COMMENT ON FUNCTION ingest.job_dead_lettered() IS
 CREATE OR REPLACE TRIGGER dead_letters_fail_ingestion_job AFTER INSERT ON queue.dead_letters
     FOR EACH ROW WHEN (NEW.kind = 'ingest.csv') EXECUTE FUNCTION ingest.job_dead_lettered();
 
-GRANT EXECUTE ON FUNCTION ingest.job_for_update(uuid), ingest.analyze_staging(ingest.job_mode), ingest.job_progress(text, numeric),
+GRANT EXECUTE ON FUNCTION ingest.job_take(ingest.ingestion_jobs, jsonb), ingest.job_staged_rows(ingest.ingestion_jobs),
+      ingest.job_for_update(uuid), ingest.analyze_staging(ingest.job_mode), ingest.job_progress(text, numeric),
       ingest.job_enter_phase(jsonb, text), ingest.job_begin(uuid), ingest.job_plan(uuid, bytea),
       ingest.job_copy_resume(uuid), ingest.job_settle_encoding(uuid, bytea), ingest.job_stage_chunk(uuid, bigint, bigint, bigint),
       ingest.job_row_defect(uuid, bigint, text, text, jsonb), ingest.job_purge_staging(ingest.ingestion_jobs),

@@ -11,7 +11,20 @@
 -- A file without a mode's required columns is rejected as a whole (nothing is staged).
 -- Numbers are read with the file's decimal separator ("1,234" is 1234 in a '.' file, 1.234 in a
 -- ',' file), found from its first chunk by ingest.decimal_sql, and staged in '.' notation.
+-- v0.5.0 -> this: ingest.stage_sql takes the relation its records come from (default the COPY
+-- chunk's pg_temp.ingest_raw; a connector passes its page's items, functions/connector_sync), and
+-- ingest.plan_missing says which required fields a plan's columns lack (plan_columns, connector plans).
 BEGIN;
+
+CREATE OR REPLACE FUNCTION ingest.plan_missing(p_mode ingest.mapping_mode, p_columns jsonb)
+RETURNS jsonb
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$
+    SELECT to_jsonb(ARRAY(SELECT f FROM unnest(ingest.required_columns(p_mode)) AS f
+                           WHERE NOT coalesce(p_columns @> jsonb_build_array(jsonb_build_object('field', f)), false)))
+$$;
+COMMENT ON FUNCTION ingest.plan_missing(ingest.mapping_mode, jsonb) IS
+  'The required fields of a mode that no column of a plan maps to (a JSON array of field names).';
 
 CREATE OR REPLACE FUNCTION ingest.required_columns(p_mode ingest.mapping_mode)
 RETURNS text[]
@@ -30,7 +43,6 @@ AS $$
 DECLARE
     v_map     jsonb;
     v_plan    jsonb;
-    v_missing text[];
 BEGIN
     SELECT m.map INTO v_map FROM ingest.vendor_mappings m
      WHERE m.vendor_id = p_vendor_id AND m.mode = p_mode
@@ -73,9 +85,7 @@ BEGIN
         v_plan := v_plan || coalesce((SELECT jsonb_agg(c || '{"field": "external_id", "ops": [], "via": "barcode"}')
                                         FROM jsonb_array_elements(v_plan) c WHERE c ->> 'field' = 'barcode'), '[]');
     END IF;
-    v_missing := ARRAY(SELECT f FROM unnest(ingest.required_columns(p_mode)) AS f
-                        WHERE NOT coalesce(v_plan @> jsonb_build_array(jsonb_build_object('field', f)), false));
-    RETURN jsonb_build_object('mode', p_mode, 'columns', coalesce(v_plan, '[]'), 'missing', to_jsonb(v_missing),
+    RETURN jsonb_build_object('mode', p_mode, 'columns', coalesce(v_plan, '[]'), 'missing', ingest.plan_missing(p_mode, v_plan),
                               'ops', coalesce((SELECT jsonb_object_agg(c ->> 'field', c -> 'ops')
                                                  FROM jsonb_array_elements(v_plan) c
                                                 WHERE c ->> 'field' IS NOT NULL AND jsonb_array_length(c -> 'ops') > 0), '{}'));
@@ -97,17 +107,20 @@ $$;
 COMMENT ON FUNCTION ingest.numeric_fields(ingest.mapping_mode) IS
   'The staging fields of a mode that hold numbers (read with the file''s decimal separator when staged).';
 
--- stage_sql of @v0.2.0 had no decimal separator.
+-- stage_sql of @v0.2.0 had no decimal separator, that of @v0.5.0 no source.
 DROP FUNCTION IF EXISTS ingest.stage_sql(ingest.mapping_mode, jsonb);
+DROP FUNCTION IF EXISTS ingest.stage_sql(ingest.mapping_mode, jsonb, text);
 
-CREATE OR REPLACE FUNCTION ingest.stage_sql(p_mode ingest.mapping_mode, p_plan jsonb, p_decimal text)
+CREATE OR REPLACE FUNCTION ingest.stage_sql(p_mode ingest.mapping_mode, p_plan jsonb, p_decimal text,
+                                            p_source text DEFAULT 'pg_temp.ingest_raw')
 RETURNS text
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
 AS $$
-    -- INSERT of one COPY chunk (pg_temp.ingest_raw: n, c1..cN as in the file) into the mode's
-    -- staging table: mapped columns only, transform ops applied (per_100g against the row's
-    -- serving_size column when the file has one), numbers read with the file's decimal separator
-    -- and staged in one notation (ingest.number_text). $1 job, $2 vendor, $3 row base.
+    -- INSERT of records (p_source, a relation or subquery with n, c1..cN as in the file; the COPY
+    -- chunk's temp table by default) into the mode's staging table: mapped columns only,
+    -- transform ops applied (per_100g against the row's serving_size column when the file has
+    -- one), numbers read with the file's decimal separator and staged in one notation
+    -- (ingest.number_text). $1 job, $2 vendor, $3 row base.
     WITH c AS (
         SELECT (e ->> 'i')::int AS i, e ->> 'field' AS field, e -> 'ops' AS ops
           FROM jsonb_array_elements(p_plan -> 'columns') AS e
@@ -115,7 +128,7 @@ AS $$
     ), serving AS (
         SELECT coalesce((SELECT 'r.c' || i FROM c WHERE field = 'serving_size'), 'NULL') AS expr
     )
-    SELECT format('INSERT INTO ingest.%I (vendor_id, job_id, row_no%s) SELECT $2, $1, $3 + r.n%s FROM pg_temp.ingest_raw r',
+    SELECT format('INSERT INTO ingest.%I (vendor_id, job_id, row_no%s) SELECT $2, $1, $3 + r.n%s FROM %s r',
                   CASE p_mode WHEN 'products' THEN 'stg_products' ELSE 'stg_customers' END,
                   string_agg(', ' || quote_ident(c.field), '' ORDER BY c.i),
                   string_agg(CASE WHEN jsonb_array_length(c.ops) > 0
@@ -123,11 +136,12 @@ AS $$
                                   WHEN c.field = ANY (ingest.numeric_fields(p_mode))
                                   THEN format(', ingest.number_text(r.c%s, %L)', c.i, p_decimal)
                                   ELSE ', r.c' || c.i END,
-                             '' ORDER BY c.i))
+                             '' ORDER BY c.i),
+                  p_source)
       FROM c, serving
 $$;
-COMMENT ON FUNCTION ingest.stage_sql(ingest.mapping_mode, jsonb, text) IS
-  'The INSERT that moves a COPY chunk from pg_temp.ingest_raw into stg_products/stg_customers by the column plan, applying transform ops and reading numbers with the decimal separator p_decimal.';
+COMMENT ON FUNCTION ingest.stage_sql(ingest.mapping_mode, jsonb, text, text) IS
+  'The INSERT that moves records (p_source: n, c1..cN; default the COPY chunk in pg_temp.ingest_raw) into stg_products/stg_customers by the column plan, applying transform ops and reading numbers with the decimal separator p_decimal.';
 
 CREATE OR REPLACE FUNCTION ingest.decimal_sql(p_mode ingest.mapping_mode, p_plan jsonb)
 RETURNS text
@@ -148,7 +162,8 @@ COMMENT ON FUNCTION ingest.decimal_sql(ingest.mapping_mode, jsonb) IS
 
 GRANT EXECUTE ON FUNCTION ingest.required_columns(ingest.mapping_mode),
       ingest.plan_columns(ingest.mapping_mode, uuid, text[]), ingest.numeric_fields(ingest.mapping_mode),
-      ingest.stage_sql(ingest.mapping_mode, jsonb, text), ingest.decimal_sql(ingest.mapping_mode, jsonb)
+      ingest.stage_sql(ingest.mapping_mode, jsonb, text, text), ingest.decimal_sql(ingest.mapping_mode, jsonb),
+      ingest.plan_missing(ingest.mapping_mode, jsonb)
    TO odyssey_worker, odyssey_superadmin, odyssey_vendor_admin, odyssey_vendor_operator;
 
 COMMIT;

@@ -19,7 +19,9 @@
 --               X-Idempotency-Key = event_id (the same on every retry);
 --   outcome     2xx delivered; anything else (or no answer) fails the attempt, retried with the
 --               queue's exponential backoff with jitter; the queue's dead letter marks it dead.
--- v0.4.0 -> this: the fan-out queues with enqueue_many; a replaced secret is audited in
+-- v0.5.0 -> this: endpoint URLs are checked by app.outbound_url_ok, the one rule for every URL a
+-- worker calls (connectors use it too); a URL with a #fragment is now refused.
+-- v0.4.0 -> v0.5.0: the fan-out queues with enqueue_many; a replaced secret is audited in
 -- hooks.secret_set (a direct call was an unaudited rotation).
 BEGIN;
 
@@ -33,6 +35,19 @@ AS $$
 $$;
 COMMENT ON FUNCTION hooks.endpoint_json(hooks.webhook_endpoints) IS 'The API representation of a webhook endpoint (never its secret).';
 
+CREATE OR REPLACE FUNCTION app.outbound_url_ok(p_url text)
+RETURNS boolean
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+AS $$
+    -- https to any host, plain http only to a loopback host; no credentials, no fragment, at most
+    -- 2000 characters. (Where the host resolves to is checked by the worker when it calls.)
+    SELECT length(p_url) <= 2000
+       AND (p_url ~ '^https://[^\s/?#@]+(/[^\s#]*)?$'
+            OR p_url ~ '^http://(localhost|127\.0\.0\.1|\[::1\])(:[0-9]{1,5})?(/[^\s#]*)?$')
+$$;
+COMMENT ON FUNCTION app.outbound_url_ok(text) IS
+  'Whether a URL may be given for Odyssey''s workers to call (webhook endpoints, connector APIs): https, or http to localhost/127.0.0.1/[::1]; no credentials or fragment; at most 2000 characters.';
+
 CREATE OR REPLACE FUNCTION hooks.endpoint_errors(p_body jsonb, p_create boolean)
 RETURNS jsonb
 LANGUAGE sql IMMUTABLE
@@ -43,11 +58,8 @@ AS $$
         SELECT '{"field": "url", "code": "required", "message": "is required"}'::jsonb AS e
          WHERE p_create AND p_body -> 'url' IS NULL
         UNION ALL
-        SELECT '{"field": "url", "code": "invalid", "message": "an https:// URL (http:// only to localhost, 127.0.0.1 or [::1]), at most 2000 characters"}'::jsonb
-         WHERE p_body ? 'url' AND NOT (pg_catalog.jsonb_typeof(p_body -> 'url') = 'string'
-               AND length(p_body ->> 'url') <= 2000
-               AND (p_body ->> 'url' ~ '^https://[^\s/?#@]+(/[^\s]*)?$'
-                    OR p_body ->> 'url' ~ '^http://(localhost|127\.0\.0\.1|\[::1\])(:[0-9]{1,5})?(/[^\s]*)?$'))
+        SELECT '{"field": "url", "code": "invalid", "message": "an https:// URL (http:// only to localhost, 127.0.0.1 or [::1]) without credentials or fragment, at most 2000 characters"}'::jsonb
+         WHERE p_body ? 'url' AND NOT (pg_catalog.jsonb_typeof(p_body -> 'url') = 'string' AND app.outbound_url_ok(p_body ->> 'url'))
         UNION ALL
         SELECT '{"field": "description", "code": "invalid", "message": "a string of at most 500 characters, or null"}'::jsonb
          WHERE p_body ? 'description' AND pg_catalog.jsonb_typeof(p_body -> 'description') <> 'null'
@@ -432,7 +444,7 @@ CREATE OR REPLACE TRIGGER dead_letters_webhook_delivery AFTER INSERT ON queue.de
 GRANT EXECUTE ON FUNCTION api.webhook_create(jsonb), api.webhook_list(text, integer), api.webhook_get(uuid),
       api.webhook_update(uuid, jsonb), api.webhook_rotate_secret(uuid), api.webhook_delete(uuid),
       api.webhook_deliveries(uuid, text, text, integer), hooks.secret_set(uuid), hooks.endpoint_for(uuid),
-      hooks.endpoint_json(hooks.webhook_endpoints), hooks.endpoint_errors(jsonb, boolean)
+      hooks.endpoint_json(hooks.webhook_endpoints), hooks.endpoint_errors(jsonb, boolean), app.outbound_url_ok(text)
    TO odyssey_superadmin, odyssey_vendor_admin;
 GRANT EXECUTE ON FUNCTION hooks.delivery_begin(uuid), hooks.delivery_result(uuid, integer, text) TO odyssey_worker;
 

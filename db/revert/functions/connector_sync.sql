@@ -13,6 +13,8 @@ DROP FUNCTION ingest.connector_secret(uuid);
 DROP FUNCTION ingest.sync_stage_page(uuid, integer, text, jsonb);
 DROP FUNCTION ingest.sync_begin(uuid);
 DROP FUNCTION ingest.sync_job_for_update(uuid);
+DROP FUNCTION ingest.page_read(jsonb, jsonb);
+DROP FUNCTION ingest.connector_call(ingest.connectors, text, jsonb, text);
 DROP FUNCTION ingest.stage_items(ingest.mapping_mode, jsonb, jsonb, uuid, uuid, bigint);
 DROP FUNCTION ingest.connector_plan(ingest.mapping_mode, uuid, jsonb, jsonb);
 DROP FUNCTION ingest.json_cell(jsonb);

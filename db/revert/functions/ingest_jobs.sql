@@ -1,4 +1,4 @@
--- Deploy odyssey:functions/ingest_jobs to pg
+-- Revert odyssey:functions/ingest_jobs from pg (to its @v0.5.0 form)
 -- requires: functions/ingest_csv_format
 -- requires: functions/ingest_mapping
 -- requires: functions/ingest_products_merge
@@ -699,5 +699,9 @@ GRANT EXECUTE ON FUNCTION ingest.job_for_update(uuid), ingest.analyze_staging(in
 GRANT EXECUTE ON FUNCTION api.cancel_job(uuid)
    TO odyssey_superadmin, odyssey_vendor_admin, odyssey_vendor_operator;
 GRANT EXECUTE ON FUNCTION api.job_errors(uuid) TO odyssey_superadmin, odyssey_vendor_admin, odyssey_vendor_operator;
+
+-- Helpers of the reworked change (after the functions above no longer call them).
+DROP FUNCTION IF EXISTS ingest.job_take(ingest.ingestion_jobs, jsonb);
+DROP FUNCTION IF EXISTS ingest.job_staged_rows(ingest.ingestion_jobs);
 
 COMMIT;

@@ -1,5 +1,4 @@
--- Revert odyssey:functions/ingest_mapping from pg: back to @v0.2.0 (stage_sql without a decimal
--- separator). Its deploy script follows, after the new functions are dropped.
+-- Revert odyssey:functions/ingest_mapping to pg
 -- requires: schema/ref_header_synonyms
 -- requires: schema/ingest_pipeline
 -- Header auto-map of a CSV file (PRD §4.2 synonyms_header / vendor_mappings, §11.4):
@@ -10,11 +9,13 @@
 --      name, then the higher confidence, then the leftmost column wins; the others are ignored;
 --   4. a products file without an external_id column is keyed on its barcode column.
 -- A file without a mode's required columns is rejected as a whole (nothing is staged).
+-- Numbers are read with the file's decimal separator ("1,234" is 1234 in a '.' file, 1.234 in a
+-- ',' file), found from its first chunk by ingest.decimal_sql, and staged in '.' notation.
 BEGIN;
 
-DROP FUNCTION IF EXISTS ingest.decimal_sql(ingest.mapping_mode, jsonb);
-DROP FUNCTION IF EXISTS ingest.stage_sql(ingest.mapping_mode, jsonb, text);
-DROP FUNCTION IF EXISTS ingest.numeric_fields(ingest.mapping_mode);
+-- The reworked change's functions: stage_sql with a source, plan_missing.
+DROP FUNCTION IF EXISTS ingest.stage_sql(ingest.mapping_mode, jsonb, text, text);
+DROP FUNCTION IF EXISTS ingest.plan_missing(ingest.mapping_mode, jsonb);
 
 CREATE OR REPLACE FUNCTION ingest.required_columns(p_mode ingest.mapping_mode)
 RETURNS text[]
@@ -87,13 +88,30 @@ $$;
 COMMENT ON FUNCTION ingest.plan_columns(ingest.mapping_mode, uuid, text[]) IS
   'The column plan of a file: per header its field (or why it is ignored), transform ops and source (vendor_mapping | dictionary); missing required fields; ops by field.';
 
-CREATE OR REPLACE FUNCTION ingest.stage_sql(p_mode ingest.mapping_mode, p_plan jsonb)
+CREATE OR REPLACE FUNCTION ingest.numeric_fields(p_mode ingest.mapping_mode)
+RETURNS text[]
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+AS $$
+    SELECT CASE p_mode
+        WHEN 'products' THEN ARRAY['price', 'energy_kcal', 'protein_g', 'fat_g', 'saturated_fat_g', 'trans_fat_g',
+                                   'carbohydrates_g', 'sugars_g', 'added_sugars_g', 'fiber_g', 'sodium_mg',
+                                   'cholesterol_mg', 'potassium_mg', 'calcium_mg', 'iron_mg']
+        ELSE ARRAY['age', 'height_cm', 'weight_kg'] END
+$$;
+COMMENT ON FUNCTION ingest.numeric_fields(ingest.mapping_mode) IS
+  'The staging fields of a mode that hold numbers (read with the file''s decimal separator when staged).';
+
+-- stage_sql of @v0.2.0 had no decimal separator.
+DROP FUNCTION IF EXISTS ingest.stage_sql(ingest.mapping_mode, jsonb);
+
+CREATE OR REPLACE FUNCTION ingest.stage_sql(p_mode ingest.mapping_mode, p_plan jsonb, p_decimal text)
 RETURNS text
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
 AS $$
     -- INSERT of one COPY chunk (pg_temp.ingest_raw: n, c1..cN as in the file) into the mode's
     -- staging table: mapped columns only, transform ops applied (per_100g against the row's
-    -- serving_size column when the file has one). $1 job, $2 vendor, $3 row base.
+    -- serving_size column when the file has one), numbers read with the file's decimal separator
+    -- and staged in one notation (ingest.number_text). $1 job, $2 vendor, $3 row base.
     WITH c AS (
         SELECT (e ->> 'i')::int AS i, e ->> 'field' AS field, e -> 'ops' AS ops
           FROM jsonb_array_elements(p_plan -> 'columns') AS e
@@ -104,16 +122,37 @@ AS $$
     SELECT format('INSERT INTO ingest.%I (vendor_id, job_id, row_no%s) SELECT $2, $1, $3 + r.n%s FROM pg_temp.ingest_raw r',
                   CASE p_mode WHEN 'products' THEN 'stg_products' ELSE 'stg_customers' END,
                   string_agg(', ' || quote_ident(c.field), '' ORDER BY c.i),
-                  string_agg(CASE WHEN jsonb_array_length(c.ops) = 0 THEN ', r.c' || c.i
-                                  ELSE format(', ingest.apply_ops(r.c%s, %L, %s)', c.i, c.ops, serving.expr) END,
+                  string_agg(CASE WHEN jsonb_array_length(c.ops) > 0
+                                  THEN format(', ingest.apply_ops(r.c%s, %L, %s, %L)', c.i, c.ops, serving.expr, p_decimal)
+                                  WHEN c.field = ANY (ingest.numeric_fields(p_mode))
+                                  THEN format(', ingest.number_text(r.c%s, %L)', c.i, p_decimal)
+                                  ELSE ', r.c' || c.i END,
                              '' ORDER BY c.i))
       FROM c, serving
 $$;
-COMMENT ON FUNCTION ingest.stage_sql(ingest.mapping_mode, jsonb) IS
-  'The INSERT that moves a COPY chunk from pg_temp.ingest_raw into stg_products/stg_customers by the column plan, applying transform ops.';
+COMMENT ON FUNCTION ingest.stage_sql(ingest.mapping_mode, jsonb, text) IS
+  'The INSERT that moves a COPY chunk from pg_temp.ingest_raw into stg_products/stg_customers by the column plan, applying transform ops and reading numbers with the decimal separator p_decimal.';
+
+CREATE OR REPLACE FUNCTION ingest.decimal_sql(p_mode ingest.mapping_mode, p_plan jsonb)
+RETURNS text
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+AS $$
+    -- The query that reads a file's decimal separator from a COPY chunk (pg_temp.ingest_raw):
+    -- the separator that most of the number cells of its first 10,000 records prove
+    -- (ingest.decimal_evidence), NULL when none proves one.
+    SELECT format('SELECT e FROM (SELECT ingest.decimal_evidence(v.x) AS e FROM pg_temp.ingest_raw r, '
+                  'LATERAL (VALUES %s) AS v(x) WHERE r.n <= 10000) AS d '
+                  'WHERE e IS NOT NULL GROUP BY e ORDER BY count(*) DESC, e LIMIT 1',
+                  coalesce(string_agg(format('(r.c%s)', (e ->> 'i')::int), ', ' ORDER BY (e ->> 'i')::int), '(NULL::text)'))
+      FROM jsonb_array_elements(p_plan -> 'columns') AS e
+     WHERE e ->> 'field' = ANY (ingest.numeric_fields(p_mode))
+$$;
+COMMENT ON FUNCTION ingest.decimal_sql(ingest.mapping_mode, jsonb) IS
+  'The query that finds the decimal separator a COPY chunk''s number columns prove (most votes of ingest.decimal_evidence over its first 10,000 records), NULL when none does.';
 
 GRANT EXECUTE ON FUNCTION ingest.required_columns(ingest.mapping_mode),
-      ingest.plan_columns(ingest.mapping_mode, uuid, text[]), ingest.stage_sql(ingest.mapping_mode, jsonb)
+      ingest.plan_columns(ingest.mapping_mode, uuid, text[]), ingest.numeric_fields(ingest.mapping_mode),
+      ingest.stage_sql(ingest.mapping_mode, jsonb, text), ingest.decimal_sql(ingest.mapping_mode, jsonb)
    TO odyssey_worker, odyssey_superadmin, odyssey_vendor_admin, odyssey_vendor_operator;
 
 COMMIT;

@@ -1,4 +1,4 @@
--- Revert odyssey:functions/webhooks from pg: the @v0.4.0 deploy again (one queue.enqueue per delivery).
+-- Revert odyssey:functions/webhooks to pg
 -- requires: schema/webhook_delivery
 -- requires: functions/queue
 -- requires: functions/api_gateway
@@ -10,7 +10,8 @@
 --               secret is generated here and shown once (create, rotate);
 --   fan-out     an outbox event (hooks.events) becomes, in the statement that wrote it, one
 --               delivery per enabled endpoint of the vendor subscribed to its type, and one queue
---               job webhook.deliver per delivery (attempts = retries_max + 1); published_at is
+--               job webhook.deliver per delivery (attempts = retries_max + 1, queued with one
+--               enqueue_many per retries_max: v0.4.0 called queue.enqueue per delivery); published_at is
 --               its insertion time (schema/webhook_delivery made it the column default);
 --   signing     body = the delivery payload {vendor_id, event_id, event_type, occurred_at, data} as
 --               JSON text, the same bytes on every attempt; X-Timestamp = unix seconds of the
@@ -18,6 +19,8 @@
 --               X-Idempotency-Key = event_id (the same on every retry);
 --   outcome     2xx delivered; anything else (or no answer) fails the attempt, retried with the
 --               queue's exponential backoff with jitter; the queue's dead letter marks it dead.
+-- v0.4.0 -> this: the fan-out queues with enqueue_many; a replaced secret is audited in
+-- hooks.secret_set (a direct call was an unaudited rotation).
 BEGIN;
 
 CREATE OR REPLACE FUNCTION hooks.endpoint_json(p hooks.webhook_endpoints)
@@ -84,6 +87,12 @@ BEGIN
     IF NOT EXISTS (SELECT FROM hooks.webhook_endpoints e WHERE e.id = p_endpoint_id AND e.vendor_id = v_vendor) THEN
         PERFORM app.raise_problem('OD404', 'webhook endpoint not found');
     END IF;
+    -- A replaced secret is audited here, where every path that replaces one passes (the API's
+    -- rotation, or a direct call by a role allowed to make it); the first one belongs to the
+    -- endpoint's creation, which api.webhook_create audits.
+    IF EXISTS (SELECT FROM hooks.webhook_secrets s WHERE s.endpoint_id = p_endpoint_id AND s.vendor_id = v_vendor) THEN
+        PERFORM audit.record('webhook_secret_rotate', 'webhook_endpoint', p_endpoint_id::text, v_vendor, NULL, NULL);
+    END IF;
     INSERT INTO hooks.webhook_secrets AS s (endpoint_id, vendor_id, secret)
     VALUES (p_endpoint_id, v_vendor, v_secret)
     ON CONFLICT (endpoint_id) DO UPDATE SET secret = EXCLUDED.secret, created_at = pg_catalog.now();
@@ -91,7 +100,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION hooks.secret_set(uuid) IS
-  'A new random signing secret (whsec_ + 64 hex digits) for an endpoint of the current vendor, stored where no role but the owner reads it; returned once.';
+  'A new random signing secret (whsec_ + 64 hex digits) for an endpoint of the current vendor, stored where no role but the owner reads it; returned once; a replacement is audited.';
 
 CREATE OR REPLACE FUNCTION hooks.endpoint_for(p_id uuid)
 RETURNS hooks.webhook_endpoints
@@ -211,9 +220,8 @@ LANGUAGE plpgsql
 AS $$
 DECLARE
     v_endpoint hooks.webhook_endpoints := hooks.endpoint_for(p_id);
-    v_secret   text := hooks.secret_set(p_id);
+    v_secret   text := hooks.secret_set(p_id);  -- audits the rotation
 BEGIN
-    PERFORM audit.record('webhook_secret_rotate', 'webhook_endpoint', p_id::text, v_endpoint.vendor_id, NULL, NULL);
     RETURN hooks.endpoint_json(v_endpoint) || pg_catalog.jsonb_build_object('secret', v_secret);
 END
 $$;
@@ -284,15 +292,19 @@ SECURITY DEFINER
 SET search_path = ''
 AS $$
 DECLARE
-    v_saved    text := coalesce(pg_catalog.current_setting('odyssey.vendor_id', true), '');
-    v_vendor   uuid;
-    v_delivery record;
+    v_saved   text := coalesce(pg_catalog.current_setting('odyssey.vendor_id', true), '');
+    v_scope   text := coalesce(pg_catalog.current_setting('odyssey.queue_scope', true), '');
+    v_default smallint := (SELECT k.max_attempts FROM queue.kinds k WHERE k.kind = 'webhook.deliver');
+    v_vendor  uuid;
+    v_group   record;
+    v_ids     bigint[];
 BEGIN
     -- In the events' own statement, set-based (an API batch writes thousands of events at once):
-    -- a delivery and its queue job per subscribed, enabled endpoint of the event's vendor.
+    -- a delivery per subscribed, enabled endpoint of the event's vendor, and their queue jobs with
+    -- one enqueue_many per retries_max (attempts = retries_max + 1).
     FOR v_vendor IN SELECT DISTINCT n.vendor_id FROM new_events n LOOP
         PERFORM pg_catalog.set_config('odyssey.vendor_id', v_vendor::text, true);
-        FOR v_delivery IN
+        FOR v_group IN
             WITH d AS (
                 INSERT INTO hooks.webhook_deliveries AS d (vendor_id, endpoint_id, event_id, event_type, payload)
                 SELECT n.vendor_id, e.id, n.event_id, n.event_type,
@@ -303,11 +315,17 @@ BEGIN
                  WHERE n.vendor_id = v_vendor
                  ORDER BY n.occurred_at, n.event_id, e.id
                 ON CONFLICT (endpoint_id, event_id) DO NOTHING
-                RETURNING d.id, d.endpoint_id)
-            SELECT d.id, e.retries_max FROM d JOIN hooks.webhook_endpoints e ON e.id = d.endpoint_id
+                RETURNING d.id, d.endpoint_id, d.created_at)
+            SELECT e.retries_max, pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('delivery_id', d.id) ORDER BY d.created_at, d.id) AS payloads
+              FROM d JOIN hooks.webhook_endpoints e ON e.id = d.endpoint_id
+             GROUP BY e.retries_max
         LOOP
-            PERFORM queue.enqueue('webhook.deliver', v_vendor, pg_catalog.jsonb_build_object('delivery_id', v_delivery.id),
-                                  0, NULL, 'webhook.deliver:' || v_delivery.id, v_delivery.retries_max + 1);
+            v_ids := ARRAY(SELECT queue.enqueue_many('webhook.deliver', v_vendor, v_group.payloads));
+            IF v_group.retries_max + 1 <> v_default THEN
+                PERFORM pg_catalog.set_config('odyssey.queue_scope', 'machinery', true);
+                UPDATE queue.jobs j SET max_attempts = v_group.retries_max + 1 WHERE j.id = ANY (v_ids);
+                PERFORM pg_catalog.set_config('odyssey.queue_scope', v_scope, true);
+            END IF;
         END LOOP;
     END LOOP;
     PERFORM pg_catalog.set_config('odyssey.vendor_id', v_saved, true);
@@ -417,5 +435,8 @@ GRANT EXECUTE ON FUNCTION api.webhook_create(jsonb), api.webhook_list(text, inte
       hooks.endpoint_json(hooks.webhook_endpoints), hooks.endpoint_errors(jsonb, boolean)
    TO odyssey_superadmin, odyssey_vendor_admin;
 GRANT EXECUTE ON FUNCTION hooks.delivery_begin(uuid), hooks.delivery_result(uuid, integer, text) TO odyssey_worker;
+
+-- The reworked change's URL rule (endpoint_errors above no longer calls it).
+DROP FUNCTION IF EXISTS app.outbound_url_ok(text);
 
 COMMIT;

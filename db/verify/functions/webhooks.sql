@@ -6,3 +6,4 @@ SELECT 'api.webhook_create(jsonb)'::regprocedure, 'api.webhook_list(text, intege
        'hooks.delivery_begin(uuid)'::regprocedure, 'hooks.delivery_result(uuid, integer, text)'::regprocedure;
 SELECT 1/count(*)::int FROM pg_catalog.pg_trigger WHERE tgrelid = 'hooks.events'::regclass AND tgname = 'events_fan_out';
 SELECT 1/count(*)::int FROM pg_catalog.pg_trigger WHERE tgrelid = 'queue.dead_letters'::regclass AND tgname = 'dead_letters_webhook_delivery';
+SELECT 1 / (app.outbound_url_ok('https://h.example/x') AND NOT app.outbound_url_ok('http://h.example/x'))::int;
