@@ -3,7 +3,7 @@
 -- tie-breakers, determinism, exactness against a naive full scan (also on a catalog large enough for
 -- the early-stopping scan to take several rounds), the cache (hit, invalidation), audit and access.
 BEGIN;
-SELECT plan(44);
+SELECT plan(47);
 
 UPDATE health.diet_rules SET active = false WHERE active;
 INSERT INTO health.diet_rules (vendor_id, condition_code, policy) VALUES
@@ -152,6 +152,12 @@ SELECT is(pg_temp.ids(matching.match_products_for_customer(pg_temp.cid('plain'),
 SELECT ok((matching.match_products_for_customer(pg_temp.cid('plain'), 20) #>> '{stats,candidates_scored}')::int < 3000,
           'and it did not score the whole catalog');
 SELECT is(matching.match_products_for_customer(pg_temp.cid('big'), 20) #>> '{stats,bound_mode}', 'p0f', 'the diabetic customer uses the p0 - fib list');
+SELECT ok((matching.match_products_for_customer(pg_temp.cid('big'), 20) #>> '{stats,candidates_scored}')::int < 3000,
+          'p0f: the fiber-weighted bound stops before the whole catalog');
+SELECT is(pg_temp.ids(matching.match_products_for_customer(pg_temp.cid('big'), 20, 1)),
+          ARRAY(SELECT product_id FROM pg_temp.naive(pg_temp.cid('big'), 20)), 'first list depth 1 (many rounds, goal lists): still the exact top 20');
+SELECT is(matching.match_products_for_customer(pg_temp.cid('plain'), 20, 1) -> 'items',
+          matching.match_products_for_customer(pg_temp.cid('plain'), 20) -> 'items', 'the first list depth does not change the result');
 -- A vendor general rule laxer than the reference values: alpha < beta, the two-list bound.
 INSERT INTO health.diet_rules (vendor_id, condition_code, policy) VALUES ('e0000000-0000-4000-8000-0000000000a1', 'general',
     '{"limits": {"sodium_mg": {"max": 5000}, "added_sugars_g": {"max": 100}, "saturated_fat_g": {"max": 40}, "fiber_g": {"min": 20}}}');

@@ -4,6 +4,7 @@ back, each example in a savepoint rolled back; the module's vendor is offboarded
 from __future__ import annotations
 
 import json
+import random
 import re
 import uuid
 from collections.abc import Iterator
@@ -11,7 +12,7 @@ from decimal import Decimal
 
 import psycopg
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 import domain_reference as ref
@@ -29,6 +30,8 @@ POLICIES: dict[str, dict] = {
     "celiac": {"hard": {"exclude_allergens": ["wheat"],
                         "exclude_ingredients": ["wheat", "rye", "barley", "spelt"]}},
 }
+LAX_GENERAL = {"limits": {"sodium_mg": {"max": 5000}, "added_sugars_g": {"max": 100},
+                          "saturated_fat_g": {"max": 40}, "fiber_g": {"min": 12}}}
 # Label words the seeded dictionary maps (the reference model uses exactly these).
 SYNONYMS = {"milk": ["dairy", "whey", "casein"], "peanuts": ["groundnut"], "soy": ["tofu", "edamame"]}
 LABEL_TO_CODE = {w: code for code, words in SYNONYMS.items() for w in words} | {c: c for c in ref.ALLERGENS}
@@ -134,27 +137,49 @@ profiles = st.fixed_dictionaries({
     "avoid": st.lists(st.sampled_from(sorted(LABEL_TO_CODE)), unique=True, max_size=2),
     "goals": st.lists(st.sampled_from(TAGS), unique=True, max_size=2),
     "ps_sodium": st.none() | st.integers(100, 1200),
+    "lax_general": st.booleans(),      # a vendor general rule laxer than the reference values
     "weight": st.decimals(min_value=Decimal("40"), max_value=Decimal("150"), places=2),
     "height": st.decimals(min_value=Decimal("145"), max_value=Decimal("210"), places=2), "age": st.integers(18, 90), "gender": genders, "level": levels,
     "weights": st.none() | st.tuples(st.sampled_from([0.5, 1.0, 2.0]), st.sampled_from([0.0, 0.5, 3.0]), st.sampled_from([0.0, 1.0, 5.0])),
 })
 
 
+def bulk_items(n: int, seed: int) -> list[dict]:
+    """n more active products from coarse values, so a catalog outgrows matching's first list depth
+    (40) and the early-stopping rounds run, with many ties on score and on recency."""
+    rng = random.Random(seed)
+    zero = rng.choice([0.0, 0.3, 0.6])                     # share of products without the nutrient
+    fiber = rng.choice([[0, 1, 2], [0, 3, 8, 14], list(range(15))])
+
+    def amount(values: list[int]) -> int:
+        return 0 if rng.random() < zero else rng.choice(values)
+    return [{"nutrition": {"sodium_mg": amount([5, 50, 140, 400, 900]), "added_sugars_g": amount([1, 2, 10, 30]),
+                           "saturated_fat_g": amount([1, 2, 5, 9]), "fiber_g": rng.choice(fiber),
+                           "protein_g": rng.choice([0, 5, 20])},
+             "tags": rng.sample(TAGS, rng.choice([0, 0, 1, 2])), "labels": rng.sample(sorted(LABEL_TO_CODE), rng.choice([0, 0, 0, 1])),
+             "ingredients": rng.choice(INGREDIENTS), "active": True, "deleted": False, "updated": rng.randint(0, 3)}
+            for _ in range(n)]
+
+
 def words(text: str | None) -> set[str]:
     return set(re.findall(r"[a-z]+", (text or "").lower()))
 
 
-@SETTINGS
-@given(items=products, prof=profiles, k=st.integers(1, 12), data=st.data())
+@settings(SETTINGS, max_examples=80)
+@given(items=products, prof=profiles, k=st.integers(1, 12), bulk=st.sampled_from([0, 60, 150, 300]),
+       seed=st.integers(0, 2**16), depth=st.sampled_from([1, 3, 8, None]), data=st.data())
 def test_matching_equals_brute_force_reference(tx: tuple[psycopg.Connection, int], vendor: str, items: list[dict],
-                                               prof: dict, k: int, data: st.DataObject) -> None:
+                                               prof: dict, k: int, bulk: int, seed: int, depth: int | None,
+                                               data: st.DataObject) -> None:
+    """depth: matching's first list depth (None = its default); a small one makes the early-stopping
+    bounds decide over many rounds. The result must not depend on it."""
     conn, cat = tx
     with conn.transaction(force_rollback=True):
-        check_matching(conn, cat, vendor, items, prof, k, data)
+        check_matching(conn, cat, vendor, items + bulk_items(bulk, seed), prof, k, depth, data)
 
 
 def check_matching(tx: psycopg.Connection, cat: int, vendor: str, items: list[dict], prof: dict, k: int,
-                   data: st.DataObject) -> None:
+                   depth: int | None, data: st.DataObject) -> None:
     tag = uuid.uuid4().hex[:8]
     catalog: list[ref.Product] = []
     rows = []
@@ -184,6 +209,12 @@ def check_matching(tx: psycopg.Connection, cat: int, vendor: str, items: list[di
                             VALUES (crm.customer_id(%s, %s), %s, %s, 'N', 'n@example.com', 40, '{}') RETURNING id""",
                          (vendor, cext, vendor, cext)).fetchone()[0])
     macro = {"per_serving_max": {"sodium_mg": prof["ps_sodium"]}} if prof["ps_sodium"] is not None else {}
+    policies = POLICIES
+    if prof["lax_general"]:
+        # Lax enough that a diabetic customer's fiber weight exceeds the penalty bound (the two-list bound).
+        policies = POLICIES | {"general": LAX_GENERAL}
+        tx.execute("INSERT INTO health.diet_rules (vendor_id, condition_code, policy) VALUES (%s, 'general', %s)",
+                   (vendor, json.dumps(LAX_GENERAL)))
     tx.execute("""INSERT INTO health.customer_health_profiles (vendor_id, customer_id, height_cm, weight_kg, age, gender,
                     activity_level, conditions, diet_goals, avoid_allergens, macro_targets)
                   VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)""",
@@ -204,20 +235,21 @@ def check_matching(tx: psycopg.Connection, cat: int, vendor: str, items: list[di
     tdee2 = ref.r2(ref.tdee(prof["weight"], prof["height"], prof["age"], prof["gender"], prof["level"]))
     conds = prof["conds"]
     customer = ref.Customer(
-        limits=ref.derive_limits(POLICIES, conds, prof["weight"], tdee2),
-        fiber_bonus=any(POLICIES[c].get("scoring", {}).get("fiber_bonus") for c in ["general", *conds]),
+        limits=ref.derive_limits(policies, conds, prof["weight"], tdee2),
+        fiber_bonus=any(policies[c].get("scoring", {}).get("fiber_bonus") for c in ["general", *conds]),
         avoid={LABEL_TO_CODE[a] for a in prof["avoid"]} | ({"wheat"} if "celiac" in conds else set()),
         exclude_words={"wheat", "rye", "barley", "spelt"} if "celiac" in conds else set(),
         per_serving_max={"sodium_mg": float(prof["ps_sodium"])} if prof["ps_sodium"] is not None else {},
         goals=prof["goals"], blacklist=black, whitelist=white, weights=wts)
     expected = ref.top_k(catalog, customer, k)
 
-    result = tx.execute("SELECT matching.match_products_for_customer(%s, %s)", (cid, k)).fetchone()[0]
+    result = tx.execute("SELECT matching.match_products_for_customer(%s, %s, %s)", (cid, k, depth)).fetchone()[0]
     got = [(it["product_id"], Decimal(str(it["score"]))) for it in result["items"]]
     assert [g[0] for g in got] == [e[0] for e in expected]
     assert [g[1] for g in got] == [e[1] for e in expected]
     forbidden = {p.pid for p in catalog if not ref.eligible(p, customer)}
     assert not forbidden & {g[0] for g in got}
+    event(f"catalog > 40: {len(items) > 40}, matching rounds: {result['stats']['rounds']} {result['stats']['bound_mode']} g{len(prof['goals'])} n{len(items)} k{k}")
     again = tx.execute("SELECT matching.match_products_for_customer(%s, %s)", (cid, k)).fetchone()[0]
     assert again["items"] == result["items"]
 

@@ -1,0 +1,13 @@
+-- Revert odyssey:schema/product_features_score_lists from pg
+BEGIN;
+
+CREATE INDEX product_features_p0_idx ON matching.product_features (vendor_id, tag, p0, product_id) INCLUDE (amask);
+CREATE INDEX product_features_p0f_idx ON matching.product_features (vendor_id, tag, p0f, product_id) INCLUDE (amask);
+CREATE INDEX product_features_fib_idx ON matching.product_features (vendor_id, fib DESC, product_id) INCLUDE (amask) WHERE tag = '';
+DROP INDEX matching.product_features_tag_p0_idx;
+DROP INDEX matching.product_features_tag_p0f_idx;
+DROP INDEX matching.product_features_all_p0_idx;
+DROP INDEX matching.product_features_all_p0f_idx;
+DROP INDEX matching.product_features_all_fib_idx;
+
+COMMIT;
