@@ -210,7 +210,7 @@ BEGIN
     v_white := ARRAY(SELECT w.product_id FROM crm.customer_whitelists w
                       WHERE w.vendor_id = v_vendor AND w.customer_id = p_customer_id);
 
-    v_d := coalesce(greatest(p_depth, 1), greatest(2 * p_k, 40));
+    v_d := CASE WHEN p_depth IS NULL THEN greatest(2 * p_k, 40) ELSE greatest(p_depth, 1) END;
     LOOP
         v_rounds := v_rounds + 1;
         -- Goal lists T_g (ids only: their rows hold no nutrients; the candidates are looked up).
