@@ -3,7 +3,7 @@
 -- tie-breakers, determinism, exactness against a naive full scan (also on a catalog large enough for
 -- the early-stopping scan to take several rounds), the cache (hit, invalidation), audit and access.
 BEGIN;
-SELECT plan(47);
+SELECT plan(49);
 
 UPDATE health.diet_rules SET active = false WHERE active;
 INSERT INTO health.diet_rules (vendor_id, condition_code, policy) VALUES
@@ -145,6 +145,15 @@ SELECT pg_temp.add('gen-' || g, jsonb_build_object('sodium_mg', (hashint4(g) & 1
                    CASE WHEN g % 9 = 0 THEN '{vegan}'::text[] WHEN g % 11 = 0 THEN '{high_fiber}' ELSE '{}' END,
                    CASE WHEN g % 6 = 0 THEN '{peanuts}'::text[] ELSE '{}' END, NULL, '2026-01-01'::timestamptz + g * interval '1 minute')
   FROM generate_series(1, 3000) g;
+SELECT is((SELECT array[count(*) FILTER (WHERE t.nut IS DISTINCT FROM a.nut), count(*)]
+             FROM matching.product_features t
+             JOIN matching.product_features a ON a.vendor_id = t.vendor_id AND a.tag = '' AND a.product_id = t.product_id
+            WHERE t.vendor_id = 'e0000000-0000-4000-8000-0000000000a1' AND t.tag <> ''),
+          array[0, (SELECT count(*) FROM matching.product_features WHERE vendor_id = 'e0000000-0000-4000-8000-0000000000a1' AND tag <> '')],
+          'every diet-tag row carries its product''s nutrient vector (the goal lists are scored from it)');
+UPDATE catalog.products SET nutrition = nutrition || '{"sodium_mg": 7}' WHERE id = pg_temp.pid('gen-9');
+SELECT is((SELECT nut[10] FROM matching.product_features WHERE vendor_id = 'e0000000-0000-4000-8000-0000000000a1'
+             AND tag = 'vegan' AND product_id = pg_temp.pid('gen-9')), 7::float8, 'a nutrition change reaches the diet-tag rows');
 SELECT is(pg_temp.ids(matching.match_products_for_customer(pg_temp.cid('big'), 20)),
           ARRAY(SELECT product_id FROM pg_temp.naive(pg_temp.cid('big'), 20)), 'diabetes+ckd, two goals: exact top 20 on 3,000 products');
 SELECT is(pg_temp.ids(matching.match_products_for_customer(pg_temp.cid('plain'), 20)),
