@@ -20,7 +20,10 @@
 -- taken. Headers map through the vendor's mappings and the header dictionary as a CSV header does;
 -- the plan is made from the first page that has items and grows when a later page brings a new key
 -- (a field mapped once keeps its column). A list becomes a "|"-separated cell, an object its JSON.
--- Numbers are JSON's: '.' is the decimal separator.
+-- Numbers: the vendor's decimal separator (its mapping's options.decimal for the mode, else '.'),
+-- decided when the sync starts (checkpoint.format, as for a file). A JSON number is exact whatever
+-- it is: it is written into its cell with that separator; a number sent as a string ("3,5") is
+-- read with it, as a file's cell would be.
 -- A worker that dies mid-sync leaves the job at its last committed page; the next one asks for the
 -- page after it. Staging is UNLOGGED: after a database crash the job is re-staged from its kept pages.
 -- The connector's cursor row records the end of each sync (ingest.connector_job_ended): status,
@@ -46,23 +49,29 @@ AS $$
 $$;
 COMMENT ON FUNCTION ingest.json_at(jsonb, text) IS 'The value at a dotted path of a JSON document ("data.items"); the document itself for an empty path.';
 
-CREATE OR REPLACE FUNCTION ingest.json_cell(p_value jsonb)
+DROP FUNCTION IF EXISTS ingest.json_cell(jsonb);
+CREATE OR REPLACE FUNCTION ingest.json_cell(p_value jsonb, p_decimal text DEFAULT '.')
 RETURNS text
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
 AS $$
-    -- A JSON value as a staging cell: strings as they are, numbers and booleans as their text, a
-    -- list of scalars as "a|b" (a list cell: ingest.split_list), an object as its JSON (macro_targets),
-    -- null as NULL.
+    -- A JSON value as a staging cell: strings as they are, numbers as their text with p_decimal as
+    -- the decimal separator, booleans as their text, a list of scalars as "a|b" (a list cell:
+    -- ingest.split_list), an object as its JSON (macro_targets), null as NULL.
     SELECT CASE pg_catalog.jsonb_typeof(p_value)
                WHEN 'null' THEN NULL
                WHEN 'string' THEN p_value #>> '{}'
-               WHEN 'array' THEN (SELECT pg_catalog.string_agg(CASE pg_catalog.jsonb_typeof(x) WHEN 'string' THEN x #>> '{}' ELSE x::text END,
+               WHEN 'number' THEN pg_catalog.replace(p_value::text, '.', p_decimal)
+               WHEN 'array' THEN (SELECT pg_catalog.string_agg(CASE pg_catalog.jsonb_typeof(x)
+                                                                   WHEN 'string' THEN x #>> '{}'
+                                                                   WHEN 'number' THEN pg_catalog.replace(x::text, '.', p_decimal)
+                                                                   ELSE x::text END,
                                                                '|' ORDER BY i)
                                     FROM pg_catalog.jsonb_array_elements(p_value) WITH ORDINALITY AS e(x, i)
                                    WHERE pg_catalog.jsonb_typeof(x) <> 'null')
                ELSE p_value::text END
 $$;
-COMMENT ON FUNCTION ingest.json_cell(jsonb) IS 'A JSON value as a staging cell: string as is, number/boolean as text, list as "a|b", object as JSON, null as NULL.';
+COMMENT ON FUNCTION ingest.json_cell(jsonb, text) IS
+  'A JSON value as a staging cell: string as is, number with the given decimal separator, boolean as text, list as "a|b", object as JSON, null as NULL.';
 
 CREATE OR REPLACE FUNCTION ingest.connector_plan(p_mode ingest.mapping_mode, p_vendor_id uuid, p_plan jsonb, p_items jsonb)
 RETURNS jsonb
@@ -129,26 +138,27 @@ $$;
 COMMENT ON FUNCTION ingest.connector_plan(ingest.mapping_mode, uuid, jsonb, jsonb) IS
   'The column plan of a connector sync after a page of items: new key paths become columns (header: the key, or the dotted path when the key''s name is taken), mapped like CSV headers; columns planned before keep their fields.';
 
+DROP FUNCTION IF EXISTS ingest.stage_items(ingest.mapping_mode, jsonb, jsonb, uuid, uuid, bigint);
 CREATE OR REPLACE FUNCTION ingest.stage_items(p_mode ingest.mapping_mode, p_plan jsonb, p_items jsonb,
-                                              p_job_id uuid, p_vendor_id uuid, p_base bigint)
+                                              p_job_id uuid, p_vendor_id uuid, p_base bigint, p_decimal text)
 RETURNS bigint
 LANGUAGE plpgsql
 AS $$
 BEGIN
     -- The items as records (n and the mapped columns c<i>, by the plan's key paths) read by the CSV path's own INSERT
     -- into staging (ingest.stage_sql: mapping, transform ops, numbers), in one statement.
-    EXECUTE ingest.stage_sql(p_mode, p_plan, '.', format(
+    EXECUTE ingest.stage_sql(p_mode, p_plan, p_decimal, format(
                 '(SELECT x.n%s FROM jsonb_array_elements($4) WITH ORDINALITY AS x(item, n))',
-                (SELECT string_agg(format(', ingest.json_cell(x.item #> %L::text[]) AS c%s',
-                                          ARRAY(SELECT jsonb_array_elements_text(e.value))::text, e.key), '' ORDER BY e.key::int)
+                (SELECT string_agg(format(', ingest.json_cell(x.item #> %L::text[], %L) AS c%s',
+                                          ARRAY(SELECT jsonb_array_elements_text(e.value))::text, p_decimal, e.key), '' ORDER BY e.key::int)
                    FROM jsonb_each(p_plan -> 'paths') e
                   WHERE e.key IN (SELECT c ->> 'i' FROM jsonb_array_elements(p_plan -> 'columns') c WHERE c ->> 'field' IS NOT NULL))))
        USING p_job_id, p_vendor_id, p_base, p_items;
     RETURN jsonb_array_length(p_items);
 END
 $$;
-COMMENT ON FUNCTION ingest.stage_items(ingest.mapping_mode, jsonb, jsonb, uuid, uuid, bigint) IS
-  'Stages a page''s items (rows p_base + 1 ...) by a connector plan through the CSV path''s mapping (ingest.stage_sql over the items, decimal point ''.''); returns how many.';
+COMMENT ON FUNCTION ingest.stage_items(ingest.mapping_mode, jsonb, jsonb, uuid, uuid, bigint, text) IS
+  'Stages a page''s items (rows p_base + 1 ...) by a connector plan through the CSV path''s mapping (ingest.stage_sql over the items, numbers with the sync''s decimal separator); returns how many.';
 
 CREATE OR REPLACE FUNCTION ingest.connector_call(p_connector ingest.connectors, p_base_url text, p_paging jsonb, p_since text)
 RETURNS jsonb
@@ -211,6 +221,7 @@ DECLARE
     v_page      record;
     v_paging    jsonb := ingest.connector_paging(v_job.params -> 'paging');
     v_state     jsonb;
+    v_decimal   text;
 BEGIN
     IF v_job.status IN ('completed', 'failed', 'canceled') THEN
         RETURN jsonb_build_object('job_id', v_job.id, 'status', v_job.status, 'finished', true);
@@ -227,13 +238,19 @@ BEGIN
         FOR v_page IN SELECT ingest.json_at(r.payload, v_paging ->> 'items_path') AS items FROM ingest.stg_vendor_raw r
                        WHERE r.vendor_id = v_job.vendor_id AND r.job_id = p_job_id ORDER BY r.page_no LOOP
             v_rows := v_rows + ingest.stage_items(v_job.mode::text::ingest.mapping_mode, v_job.checkpoint -> 'plan', v_page.items,
-                                                  p_job_id, v_job.vendor_id, v_rows);
+                                                  p_job_id, v_job.vendor_id, v_rows,
+                                                  coalesce(v_job.checkpoint #>> '{format,decimal}', '.'));
         END LOOP;
         v_job.checkpoint := jsonb_set(v_job.checkpoint, '{copy}', jsonb_build_object('rows', v_rows, 'restaged', true));
     END IF;
+    -- The vendor's own decimal separator for this mode, when its mapping says one (as for a file).
+    SELECT m.options ->> 'decimal' INTO v_decimal FROM ingest.vendor_mappings m
+     WHERE m.vendor_id = v_job.vendor_id AND m.mode = v_job.mode::text::ingest.mapping_mode ORDER BY m.version DESC LIMIT 1;
     v_state := ingest.job_take(v_job, jsonb_build_object(
         'fetch', jsonb_build_object('cursor', NULL, 'pages', 0, 'done', false, 'started_at', now()),
-        'copy', jsonb_build_object('rows', 0)));
+        'copy', jsonb_build_object('rows', 0),
+        'format', jsonb_build_object('decimal', coalesce(v_decimal, '.'),
+                                     'decimal_from', CASE WHEN v_decimal IS NULL THEN 'json' ELSE 'vendor_mapping' END)));
     INSERT INTO ingest.connector_cursors AS k (vendor_id, source, status, job_id)
     VALUES (v_job.vendor_id, v_connector.source, 'running', v_job.id)
     ON CONFLICT (vendor_id, source) DO UPDATE SET status = 'running', job_id = EXCLUDED.job_id;
@@ -297,7 +314,8 @@ BEGIN
                   (SELECT string_agg(x, ', ') FROM jsonb_array_elements_text(v_plan -> 'missing') x)
                   USING ERRCODE = 'OD422', HINT = 'missing_columns';
         END IF;
-        v_n := ingest.stage_items(v_mode, v_plan, v_items, p_job_id, v_job.vendor_id, v_base);
+        v_n := ingest.stage_items(v_mode, v_plan, v_items, p_job_id, v_job.vendor_id, v_base,
+                                  coalesce(v_job.checkpoint #>> '{format,decimal}', '.'));
     END IF;
     v_done := v_next IS NULL;
     UPDATE ingest.ingestion_jobs j
@@ -486,15 +504,15 @@ $$;
 COMMENT ON FUNCTION ingest.purge_raw_pages(interval, integer) IS
   'Deletes raw connector pages older than p_keep (default 30 days), at most p_limit per call, every vendor; returns how many.';
 
-GRANT EXECUTE ON FUNCTION ingest.connector_paging(jsonb), ingest.json_at(jsonb, text), ingest.json_cell(jsonb),
+GRANT EXECUTE ON FUNCTION ingest.connector_paging(jsonb), ingest.json_at(jsonb, text), ingest.json_cell(jsonb, text),
       ingest.connector_plan(ingest.mapping_mode, uuid, jsonb, jsonb),
-      ingest.stage_items(ingest.mapping_mode, jsonb, jsonb, uuid, uuid, bigint), ingest.sync_job_for_update(uuid),
+      ingest.stage_items(ingest.mapping_mode, jsonb, jsonb, uuid, uuid, bigint, text), ingest.sync_job_for_update(uuid),
       ingest.sync_begin(uuid), ingest.sync_stage_page(uuid, integer, text, jsonb), ingest.connector_secret(uuid),
       ingest.connector_call(ingest.connectors, text, jsonb, text), ingest.page_read(jsonb, jsonb),
       ingest.connector_test_begin(uuid, uuid), ingest.connector_test_result(uuid, uuid, jsonb, jsonb),
       ingest.purge_raw_pages(interval, integer)
    TO odyssey_worker;
-GRANT EXECUTE ON FUNCTION ingest.connector_paging(jsonb), ingest.json_at(jsonb, text), ingest.json_cell(jsonb)
+GRANT EXECUTE ON FUNCTION ingest.connector_paging(jsonb), ingest.json_at(jsonb, text), ingest.json_cell(jsonb, text)
    TO odyssey_superadmin, odyssey_vendor_admin, odyssey_vendor_operator, odyssey_vendor_viewer;
 
 COMMIT;

@@ -4,7 +4,7 @@
 -- guard, answers that cannot be ingested, re-staging after staging was lost, the merge, the cursor
 -- row and its watermark, failure, cancel, dead letters, deletion, tests, retention, tenants.
 BEGIN;
-SELECT plan(77);
+SELECT plan(84);
 
 INSERT INTO catalog.tax_categories (code, label) VALUES ('t-conn-snacks', 'Connector snacks');
 DO $$
@@ -293,6 +293,29 @@ SELECT results_eq($$ SELECT external_id, full_name, age, conditions, macro_targe
                      WHERE job_id = (SELECT id FROM ids WHERE name = 'job6') $$,
                   $$ VALUES ('7', 'Ann Lee', '40', 'diabetes|hypertension', '{"carbs_g": 200, "protein_g": 120}'::jsonb, '170.5', '70') $$,
                   'macro_targets (a field) stays whole; the keys of "body" (no field) count by their own names');
+SELECT is((SELECT checkpoint -> 'format' FROM ingest.ingestion_jobs WHERE id = (SELECT id FROM ids WHERE name = 'job6')),
+          '{"decimal": ".", "decimal_from": "json"}', 'without a vendor mapping a sync reads numbers with a decimal point');
+
+-- 11. The vendor's decimal separator (its mapping's options.decimal) for numbers sent as strings
+SET LOCAL ROLE odyssey_vendor_admin;
+SELECT lives_ok($$ SELECT api.mapping_put('customers', '{"map": {}, "options": {"decimal": ","}}') $$, 'the vendor writes decimal commas');
+SELECT lives_ok($$ SELECT api.connector_put('crm2', '{"base_url": "https://crm.example.com/v2/members", "mode": "customers"}') $$,
+                'a second customers connector');
+RESET ROLE;
+SET LOCAL ROLE odyssey_vendor_operator;
+INSERT INTO ids SELECT 'job7', (b ->> 'id')::uuid, b FROM api.connector_sync('crm2') b;
+RESET ROLE;
+SET LOCAL ROLE odyssey_worker;
+SELECT is(ingest.sync_begin((SELECT id FROM ids WHERE name = 'job7')) #> '{checkpoint,format}',
+          '{"decimal": ",", "decimal_from": "vendor_mapping"}', 'the sync takes the decimal separator of the vendor''s mapping');
+SELECT lives_ok($$ SELECT ingest.sync_stage_page((SELECT id FROM ids WHERE name = 'job7'), 1, NULL,
+                   '{"items": [{"id": 8, "name": "Bo Ek", "email": "bo@example.com", "height_cm": 180.5, "weight_kg": "72,5", "age": "1.234"}]}') $$,
+                'a page with a JSON number and numbers as strings');
+RESET ROLE;
+SELECT results_eq($$ SELECT height_cm, weight_kg, age FROM ingest.stg_customers WHERE job_id = (SELECT id FROM ids WHERE name = 'job7') $$,
+                  $$ VALUES ('180.5', '72.5', '1234') $$,
+                  'a JSON number stays exact, "72,5" is 72.5 and "1.234" is 1234 (decimal comma)');
+SELECT is(ingest.json_cell('[1.5, "2,5"]', ','), '1,5|2,5', 'json_cell: numbers in a list take the separator too');
 
 SELECT * FROM finish();
 ROLLBACK;
