@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 """Benchmark of the HTTP gateway beside the same calls made directly in SQL, in the same run.
 
-  scripts/bench_gateway.py [--products 500000] [--customers 40] [--requests 400] [--port 8436]
+  scripts/bench_gateway.py [--products 500000] [--customers 40] [--requests 400] [--port 8436] [--vendor UUID]
 
 Uses the cluster of the env file (ODYSSEY_ENV_FILE, default .env). Creates (once) a bench vendor
-with --products products (generated in SQL), --customers customers with health profiles, starts
+with --products products (generated in SQL), --customers customers with health profiles -- or, with
+--vendor, measures an existing vendor (scripts/bench_domain.py's 500k realistic products:
+b0000000-0000-4000-8000-000000000001) and up to --customers of its customers with profiles -- starts
 `odyssey serve` on --port, then measures P50/P95/P99 of
   * search   GET /api/v1/search/products?q=<word>            vs  api.search_products(...)
   * matches  GET /api/v1/matches/{customer} (miss, then hit)  vs  api.match_products(...)
@@ -52,6 +54,23 @@ def pct(values: list[float], p: float) -> float:
 def summary(values: list[float]) -> dict:
     return {"n": len(values), "p50": pct(values, 0.5), "p95": pct(values, 0.95), "p99": pct(values, 0.99),
             "mean": round(statistics.fmean(values), 3)}
+
+
+def setup_existing(vendor: str, customers: int) -> tuple[str, str, list[str]]:
+    """An existing vendor (e.g. scripts/bench_domain.py's 500k-product vendor) and its customers that
+    have a health profile; a bench admin user is linked to it."""
+    with psycopg.connect(require("ODYSSEY_SUPERUSER_URL"), autocommit=True) as su:
+        if not su.execute("SELECT 1 FROM core.vendors WHERE id = %s", (vendor,)).fetchone():
+            raise SystemExit(f"no vendor {vendor}")
+        su.execute("UPDATE core.vendors SET settings_json = settings_json || %s WHERE id = %s", (Jsonb(BENCH_LIMITS), vendor))
+        user = f"bench-admin-{vendor[:8]}"
+        su.execute("INSERT INTO core.users (id, email) VALUES (%s, %s) ON CONFLICT DO NOTHING", (user, f"{user}@bench.example"))
+        su.execute("SELECT set_config('odyssey.vendor_id', %s, false)", (vendor,))
+        su.execute("INSERT INTO core.user_links (user_id, vendor_id, role) VALUES (%s, %s, 'vendor_admin') ON CONFLICT DO NOTHING",
+                   (user, vendor))
+        ids = [str(r[0]) for r in su.execute("SELECT customer_id FROM health.customer_health_profiles WHERE vendor_id = %s "
+                                             "ORDER BY customer_id LIMIT %s", (vendor, customers)).fetchall()]
+    return vendor, user, ids
 
 
 def setup(products: int, customers: int) -> tuple[str, str, list[str]]:
@@ -148,10 +167,17 @@ def main() -> int:
     ap.add_argument("--customers", type=int, default=40)
     ap.add_argument("--requests", type=int, default=400)
     ap.add_argument("--port", type=int, default=8436)
+    ap.add_argument("--vendor", help="measure this existing vendor (its customers with health profiles) instead of "
+                                     "building bench-<products>; e.g. b0000000-0000-4000-8000-000000000001, the 500k-product "
+                                     "vendor of scripts/bench_domain.py")
     args = ap.parse_args()
 
-    print(f"setting up the bench vendor ({args.products} products, {args.customers} customers)", flush=True)
-    vendor, user, customers = setup(args.products, args.customers)
+    if args.vendor:
+        vendor, user, customers = setup_existing(args.vendor, args.customers)
+        print(f"vendor {vendor}: {len(customers)} customers with health profiles", flush=True)
+    else:
+        print(f"setting up the bench vendor ({args.products} products, {args.customers} customers)", flush=True)
+        vendor, user, customers = setup(args.products, args.customers)
     auth = token(user)
     log = open(REPO / ".odyssey" / "bench-gateway.log", "w") if (REPO / ".odyssey").exists() else subprocess.DEVNULL
     server = subprocess.Popen([sys.executable, "-m", "gateway.cli", "serve", "--port", str(args.port)], cwd=REPO,
@@ -166,7 +192,7 @@ def main() -> int:
                 time.sleep(0.1)
         # health profiles (through the API: validation and derivations run)
         with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {auth}"}, timeout=60) as c:
-            for i, cid in enumerate(customers):
+            for i, cid in enumerate(customers if not args.vendor else []):
                 body = {"height_cm": 160 + i % 30, "weight_kg": 60 + i % 40, "age": 30 + i % 40,
                         "gender": "male" if i % 2 else "female", "activity_level": "moderate",
                         "conditions": [["hypertension"], ["type2_diabetes"], [], ["celiac"]][i % 4],
