@@ -34,9 +34,10 @@
 --        lastA < 0 (matching.key_bound; with alpha alone, fiber-rich catalogs read ~30x deeper)
 --   two  (otherwise)               A by p0 asc and B by fib desc; <= beta*lastB - alpha*lastA
 -- Ceilings outside p0 (e.g. CKD protein) only add penalty, so the bound stays valid (if looser).
--- Allergens filter the lists themselves (from the index, amask is INCLUDEd); per-serving caps,
--- excluded ingredients and the blacklist filter the candidates (filtering the lists too needs a heap
--- visit per list entry, which measured slower).
+-- Allergens filter the lists themselves (amask is INCLUDEd), so a list's depth counts only products
+-- the customer may eat as far as allergens go. Per-serving caps and the blacklist filter the scored
+-- candidates; excluded ingredients (tsvector, a heap visit) only those walked in rank order until K
+-- pass. None of these can raise a score, so the bounds stay valid.
 -- Goal lists T_g (same key, one per goal tag): an unseen product with m goal tags is unseen in their
 -- lists, so its key >= the m-th smallest of their last keys, and its goal bonus is w_pref * m / n.
 -- Whitelisted products are always candidates (unseen products carry no whitelist bonus).
