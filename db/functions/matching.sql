@@ -214,43 +214,34 @@ BEGIN
     v_d := CASE WHEN p_depth IS NULL THEN greatest(2 * p_k, 40) ELSE greatest(p_depth, 1) END;
     LOOP
         v_rounds := v_rounds + 1;
-        -- The sorted lists are scored straight from their index-only scans: list A (every
-        -- allergen-eligible product by p0, or p0 - fib, ascending), in mode two list B (by fiber
-        -- descending) and the goal lists T_g (each goal tag's products by A's key); whitelisted
-        -- products are looked up. The K best: caps and the blacklist filter every candidate,
-        -- excluded ingredients (a heap visit each) only those walked in rank order.
-        WITH a AS MATERIALIZED (
-            (SELECT f.product_id, f.updated_at, f.tmask, f.nut, f.p0f AS k FROM matching.product_features f
-              WHERE v_mode = 'p0f' AND f.vendor_id = v_vendor AND f.tag = '' AND (f.amask & v_mask) = 0
-                AND f.p0f <= v_cut
-              ORDER BY f.p0f, f.product_id LIMIT v_d)
-            UNION ALL
-            (SELECT f.product_id, f.updated_at, f.tmask, f.nut, f.p0 FROM matching.product_features f
-              WHERE v_mode <> 'p0f' AND f.vendor_id = v_vendor AND f.tag = '' AND (f.amask & v_mask) = 0
-                AND f.p0 <= v_cut
-              ORDER BY f.p0, f.product_id LIMIT v_d)
+        -- The sorted lists are scored straight from their index-only scans: list A (tag '': every
+        -- allergen-eligible product by p0, or p0 - fib, ascending), the goal lists T_g (tag g: each
+        -- goal tag's products by the same key; one index holds all of them) and in mode two list B
+        -- (by fiber descending); whitelisted products are looked up. The K best: caps and the
+        -- blacklist filter every candidate, excluded ingredients (a heap visit each) only those
+        -- walked in rank order. v_cut (set only when list A alone bounds the unseen) ends list A.
+        WITH t AS MATERIALIZED (
+            SELECT g.tag, l.product_id, l.updated_at, l.tmask, l.nut, l.k
+              FROM (SELECT '' AS tag
+                    UNION SELECT x FROM unnest(CASE WHEN v_wp > 0 THEN v_goals END) x WHERE x <> '') g
+             CROSS JOIN LATERAL (
+                    (SELECT f.product_id, f.updated_at, f.tmask, f.nut, f.p0f AS k FROM matching.product_features f
+                      WHERE v_mode = 'p0f' AND f.vendor_id = v_vendor AND f.tag = g.tag AND (f.amask & v_mask) = 0
+                        AND f.p0f <= v_cut
+                      ORDER BY f.p0f, f.product_id LIMIT v_d)
+                    UNION ALL
+                    (SELECT f.product_id, f.updated_at, f.tmask, f.nut, f.p0 FROM matching.product_features f
+                      WHERE v_mode <> 'p0f' AND f.vendor_id = v_vendor AND f.tag = g.tag AND (f.amask & v_mask) = 0
+                        AND f.p0 <= v_cut
+                      ORDER BY f.p0, f.product_id LIMIT v_d)) l
         ), b AS MATERIALIZED (
             SELECT f.product_id, f.updated_at, f.tmask, f.nut, f.fib AS k FROM matching.product_features f
              WHERE v_mode = 'two' AND f.vendor_id = v_vendor AND f.tag = '' AND (f.amask & v_mask) = 0
              ORDER BY f.fib DESC, f.product_id LIMIT v_d
-        ), t AS MATERIALIZED (
-            SELECT g.tag, l.product_id, l.updated_at, l.tmask, l.nut, l.k
-              FROM (SELECT DISTINCT x AS tag FROM unnest(CASE WHEN v_wp > 0 THEN v_goals END) x WHERE x <> '') g
-             CROSS JOIN LATERAL (
-                    (SELECT f.product_id, f.updated_at, f.tmask, f.nut, f.p0f AS k FROM matching.product_features f
-                      WHERE v_mode = 'p0f' AND f.vendor_id = v_vendor AND f.tag <> '' AND f.tag = g.tag
-                        AND (f.amask & v_mask) = 0
-                      ORDER BY f.p0f, f.product_id LIMIT v_d)
-                    UNION ALL
-                    (SELECT f.product_id, f.updated_at, f.tmask, f.nut, f.p0 FROM matching.product_features f
-                      WHERE v_mode <> 'p0f' AND f.vendor_id = v_vendor AND f.tag <> '' AND f.tag = g.tag
-                        AND (f.amask & v_mask) = 0
-                      ORDER BY f.p0, f.product_id LIMIT v_d)) l
         ), pool AS MATERIALIZED (
             SELECT DISTINCT ON (u.product_id) u.product_id, u.updated_at, u.tmask, u.nut
-              FROM (SELECT a.product_id, a.updated_at, a.tmask, a.nut FROM a
+              FROM (SELECT t.product_id, t.updated_at, t.tmask, t.nut FROM t
                     UNION ALL SELECT b.product_id, b.updated_at, b.tmask, b.nut FROM b
-                    UNION ALL SELECT t.product_id, t.updated_at, t.tmask, t.nut FROM t
                     UNION ALL SELECT f.product_id, f.updated_at, f.tmask, f.nut FROM matching.product_features f
                                WHERE f.vendor_id = v_vendor AND f.tag = '' AND f.product_id = ANY (v_white)
                                  AND (f.amask & v_mask) = 0) u
@@ -277,10 +268,11 @@ BEGIN
         )
         SELECT (SELECT array_agg(x.product_id ORDER BY x.score DESC, x.updated_at DESC, x.product_id) FROM top x),
                (SELECT min(x.score) FROM top x), (SELECT count(*) FROM top x),
-               (SELECT max(a.k) FROM a), (SELECT count(*) FROM a),
+               (SELECT max(t.k) FROM t WHERE t.tag = ''), (SELECT count(*) FROM t WHERE t.tag = ''),
                (SELECT min(b.k) FROM b), (SELECT count(*) FROM b), (SELECT count(*) FROM pool),
                -- the last key of every goal list read to full depth (an exhausted one hides nothing)
-               (SELECT coalesce(array_agg(l.last), '{}') FROM (SELECT max(t.k) AS last FROM t GROUP BY t.tag HAVING count(*) >= v_d) l)
+               (SELECT coalesce(array_agg(l.last), '{}')
+                  FROM (SELECT max(t.k) AS last FROM t WHERE t.tag <> '' GROUP BY t.tag HAVING count(*) >= v_d) l)
           INTO v_ids, v_kth, v_n, v_last_a, v_n_a, v_last_b, v_n_b, v_scanned, v_tlast;
 
         EXIT WHEN v_n_a < v_d;              -- every eligible product (with a key <= v_cut) was read

@@ -25,16 +25,13 @@ BEGIN
 END
 $$;
 
-CREATE INDEX product_features_all_p0_idx ON matching.product_features (vendor_id, p0, product_id)
-    INCLUDE (amask, tmask, updated_at, nut) WHERE tag = '';
-CREATE INDEX product_features_all_p0f_idx ON matching.product_features (vendor_id, p0f, product_id)
-    INCLUDE (amask, tmask, updated_at, nut) WHERE tag = '';
+-- One index per key holds every list: list A is the tag '' rows, a goal list a tag's rows.
+CREATE INDEX product_features_list_p0_idx ON matching.product_features (vendor_id, tag, p0, product_id)
+    INCLUDE (amask, tmask, updated_at, nut);
+CREATE INDEX product_features_list_p0f_idx ON matching.product_features (vendor_id, tag, p0f, product_id)
+    INCLUDE (amask, tmask, updated_at, nut);
 CREATE INDEX product_features_all_fib_idx ON matching.product_features (vendor_id, fib DESC, product_id)
     INCLUDE (amask, tmask, updated_at, nut) WHERE tag = '';
-CREATE INDEX product_features_tag_p0_idx ON matching.product_features (vendor_id, tag, p0, product_id)
-    INCLUDE (amask, tmask, updated_at, nut) WHERE tag <> '';
-CREATE INDEX product_features_tag_p0f_idx ON matching.product_features (vendor_id, tag, p0f, product_id)
-    INCLUDE (amask, tmask, updated_at, nut) WHERE tag <> '';
 
 COMMENT ON COLUMN matching.product_features.nut IS
   'Per-serving nutrients in catalog.nutrient_keys() order; NULL element = not stated. On the per-tag rows too (their lists are scored index-only).';
