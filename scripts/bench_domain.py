@@ -321,8 +321,10 @@ def measure(args: argparse.Namespace) -> None:
         print(f"search, {c} client(s)")
         run_clients(c, jobs[:20], search_call)   # warm-up
         results.append(summary(f"search api ({c} clients)", run_clients(c, jobs, search_call)))
+    if args.match_customers is not None:
+        customers = customers[:args.match_customers]
     print("match, cache miss / hit")
-    for c in (1, 8):
+    for c in ((1, 8) if customers else ()):
         results.append(summary(f"match miss k=20 ({c} clients)", run_clients(c, customers, match_miss)))
         results.append(summary(f"match hit k=20 ({c} clients)", run_clients(c, customers, match_hit)))
     if args.baseline_queries:
@@ -354,6 +356,8 @@ def main() -> None:
     ap.add_argument("--other-products", type=int, default=2_000)
     ap.add_argument("--customers", type=int, default=300)
     ap.add_argument("--search-queries", type=int, default=400)
+    ap.add_argument("--match-customers", type=int, default=None,
+                    help="measure matching for the first N customers with profiles (default all; 0 skips matching)")
     ap.add_argument("--baseline-queries", type=int, default=30)
     ap.add_argument("--baseline-customers", type=int, default=20)
     ap.add_argument("--reuse", action="store_true", help="skip building; measure the data already there")

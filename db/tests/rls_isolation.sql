@@ -14,7 +14,7 @@
 -- (role, table) pairs are asserted separately in rls_privileges.sql.
 -- Finally every vendor's rows are counted again: nothing was added, moved or removed.
 BEGIN;
-SELECT plan(927);
+SELECT plan(957);
 
 \ir fixtures/tenants.psql
 

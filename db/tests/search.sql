@@ -1,8 +1,10 @@
 -- Search: websearch syntax on search_tsv, each filter, both sorts, keyset paging with ties (every
--- row exactly once), limits and cursor errors, tenant isolation; the operators' customer search; the
--- health API (PUT with units and If-Match, GET audited).
+-- row exactly once), limits and cursor errors, tenant isolation; the search rows
+-- (catalog.product_search) following every kind of product write, and results equal to a naive
+-- query over catalog.products; the operators' customer search; the health API (PUT with units and
+-- If-Match, GET audited).
 BEGIN;
-SELECT plan(32);
+SELECT plan(43);
 
 -- Label words (dairy/whey/casein -> milk, diabetes/t2d -> type2_diabetes) come from the seeded dictionary.
 INSERT INTO catalog.tax_categories (code, label) VALUES ('t-search-a', 'Search A'), ('t-search-b', 'Search B');
@@ -98,7 +100,54 @@ SELECT throws_ok(format('SELECT api.search_products(%L, ''{}'', NULL, %L, 20)', 
 SELECT throws_ok($$ SELECT api.search_customers('ann', NULL, 20) $$, '42501', NULL, 'vendor_viewer cannot search customers');
 RESET ROLE;
 
--- 5. Customer search and the health API (operator)
+-- 5. The search rows follow the catalog; results equal a naive query over catalog.products
+CREATE FUNCTION pg_temp.doc_rows_differ() RETURNS SETOF text LANGUAGE sql AS $$
+    (SELECT row(vendor_id, id, external_id, name, brand, category_id, price, currency, status, dietary_tags, allergens,
+                updated_at, search_tsv, name_tsv)::text FROM catalog.products WHERE soft_deleted_at IS NULL AND vendor_id IN ('f0000000-0000-4000-8000-0000000000a1', 'f0000000-0000-4000-8000-0000000000b2')
+     EXCEPT ALL
+     SELECT row(vendor_id, id, external_id, name, brand, category_id, price, currency, status, dietary_tags, allergens,
+                updated_at, search_tsv, name_tsv)::text FROM catalog.product_search WHERE vendor_id IN ('f0000000-0000-4000-8000-0000000000a1', 'f0000000-0000-4000-8000-0000000000b2'))
+    UNION ALL
+    (SELECT row(vendor_id, id, external_id, name, brand, category_id, price, currency, status, dietary_tags, allergens,
+                updated_at, search_tsv, name_tsv)::text FROM catalog.product_search WHERE vendor_id IN ('f0000000-0000-4000-8000-0000000000a1', 'f0000000-0000-4000-8000-0000000000b2')
+     EXCEPT ALL
+     SELECT row(vendor_id, id, external_id, name, brand, category_id, price, currency, status, dietary_tags, allergens,
+                updated_at, search_tsv, name_tsv)::text FROM catalog.products WHERE soft_deleted_at IS NULL AND vendor_id IN ('f0000000-0000-4000-8000-0000000000a1', 'f0000000-0000-4000-8000-0000000000b2')) $$;
+-- The order search promises, computed the plain way: name matches first, newest first, then id.
+CREATE FUNCTION pg_temp.naive(p_q text, p_brand text, p_tags text[]) RETURNS text[] LANGUAGE sql AS $$
+    SELECT coalesce(array_agg(external_id ORDER BY NOT (name_tsv @@ q), updated_at DESC, id DESC), '{}')
+      FROM catalog.products, websearch_to_tsquery('english', p_q) q
+     WHERE vendor_id = current_setting('odyssey.vendor_id')::uuid AND soft_deleted_at IS NULL AND status = 'active'
+       AND search_tsv @@ q AND (p_brand IS NULL OR brand = p_brand) AND (p_tags IS NULL OR dietary_tags && p_tags) $$;
+SELECT is_empty('SELECT * FROM pg_temp.doc_rows_differ()', 'every product that is not soft-deleted has exactly its search row (both test vendors)');
+UPDATE catalog.products SET name = 'Granola bar' WHERE vendor_id = 'f0000000-0000-4000-8000-0000000000a1' AND external_id = 'm1';
+UPDATE catalog.products SET soft_deleted_at = now() WHERE vendor_id = 'f0000000-0000-4000-8000-0000000000a1' AND external_id IN ('g1', 'g2');
+DELETE FROM catalog.products WHERE vendor_id = 'f0000000-0000-4000-8000-0000000000a1' AND external_id = 'g3';
+UPDATE catalog.products SET status = 'inactive', dietary_tags = '{vegan}' WHERE vendor_id = 'f0000000-0000-4000-8000-0000000000a1' AND external_id = 'g5';
+SELECT is_empty('SELECT * FROM pg_temp.doc_rows_differ()', 'after a rename, soft deletes, a delete and a status change, the search rows are still exactly the catalog''s');
+SELECT is((SELECT count(*) FROM catalog.product_search WHERE vendor_id = 'f0000000-0000-4000-8000-0000000000a1' AND external_id IN ('g1', 'g2', 'g3')),
+          0::bigint, 'soft-deleted and deleted products have no search row');
+SET LOCAL ROLE odyssey_vendor_viewer;
+SELECT is((SELECT e ->> 'match' FROM jsonb_array_elements(api.search_products('granola', '{}', NULL, NULL, 200) -> 'items') e
+            WHERE e ->> 'external_id' = 'm1'), 'name', 'a renamed product moves to the name tier at once');
+SELECT is(cardinality(pg_temp.names(api.search_products('granola', '{}', NULL, NULL, 200))), 70, 'soft-deleted, deleted and deactivated products drop out');
+RESET ROLE;
+UPDATE catalog.products SET soft_deleted_at = NULL WHERE vendor_id = 'f0000000-0000-4000-8000-0000000000a1' AND external_id = 'g1';
+SELECT is_empty('SELECT * FROM pg_temp.doc_rows_differ()', 'a restored product gets its search row back');
+SET LOCAL ROLE odyssey_vendor_viewer;
+SELECT is(pg_temp.names(api.search_products('granola -honey', '{}', NULL, NULL, 200)), pg_temp.naive('granola -honey', NULL, NULL),
+          'negation, name tier tested as a filter: the same rows in the same order as the naive query');
+SELECT is(pg_temp.names(api.search_products('granola -almonds', '{"brand": "Acme"}', NULL, NULL, 200)), pg_temp.naive('granola -almonds', 'Acme', NULL),
+          'brand filter with a negation: as the naive query');
+SELECT is(pg_temp.names(api.search_products('"crunchy granola" OR bar', '{"tags.any": ["vegan"]}', NULL, NULL, 200)),
+          pg_temp.naive('"crunchy granola" OR bar', NULL, '{vegan}'), 'phrase OR word with a tag filter: as the naive query');
+SELECT is(pg_temp.names(api.search_products('bar', '{"brand": ["Acme", "Bolt"]}', NULL, NULL, 200)), pg_temp.naive('bar', NULL, NULL),
+          'a brand list: as the naive query');
+SELECT is(pg_temp.page_all('granola -almonds', '{"brand": "Acme"}', 'relevance', 4), pg_temp.naive('granola -almonds', 'Acme', NULL),
+          'paging by 4 through the filtered tiers: every row once, in the naive order');
+RESET ROLE;
+
+-- 6. Customer search and the health API (operator)
 INSERT INTO crm.customers (id, vendor_id, external_id, full_name, email, age, gender, location)
 SELECT crm.customer_id('f0000000-0000-4000-8000-0000000000a1', 'cust-' || g), 'f0000000-0000-4000-8000-0000000000a1', 'cust-' || g,
        CASE WHEN g <= 3 THEN 'Ann Lee ' || g ELSE 'Bob Roe ' || g END, 'user' || g || '@mail.example', 35, 'female', '{}'

@@ -3,7 +3,7 @@
 -- from full name, email and external_id. GIN indexes exist on the partitioned parents and on
 -- every leaf.
 BEGIN;
-SELECT plan(31);
+SELECT plan(32);
 
 INSERT INTO catalog.tax_categories (code, label) VALUES ('t-search-cat', 'Test category');
 INSERT INTO core.vendors (id, name) VALUES ('aaaaaaaa-0000-4000-8000-00000000000a', 'Test Vendor A');
@@ -71,14 +71,20 @@ RESET ROLE;
 -- GIN indexes on the parents and every leaf
 SELECT results_eq(
     $$ SELECT tablename::text COLLATE "default", indexname::text COLLATE "default", regexp_replace(indexdef, '^.* USING ', '') FROM pg_indexes
-        WHERE (schemaname, tablename) IN (('catalog', 'products'), ('crm', 'customers')) AND indexdef LIKE '% USING gin %'
+        WHERE (schemaname, tablename) IN (('catalog', 'products'), ('catalog', 'product_search'), ('crm', 'customers'))
+          AND indexdef LIKE '% USING gin %'
         ORDER BY 1, 2 $$,
     $$ VALUES ('customers', 'customers_search_tsv_gin', 'gin (search_tsv)'),
+              ('product_search', 'product_search_name_tsv_gin', 'gin (name_tsv)'),
+              ('product_search', 'product_search_tsv_gin', 'gin (search_tsv)'),
               ('products', 'products_allergens_gin', 'gin (allergens)'),
               ('products', 'products_dietary_tags_gin', 'gin (dietary_tags)'),
-              ('products', 'products_name_tsv_gin', 'gin (name_tsv)'),
               ('products', 'products_search_tsv_gin', 'gin (search_tsv)') $$,
-    'GIN indexes on products (search_tsv, name_tsv for search tiers, dietary_tags, allergens) and customers (search_tsv)');
+    'GIN indexes on products (search_tsv, dietary_tags, allergens), on the search rows (search_tsv, name_tsv for the name tier) and customers (search_tsv)');
+SELECT is((SELECT c.relkind::text || ':' || (SELECT count(*) FROM pg_index i WHERE i.indrelid = c.oid AND i.indisvalid
+                                               AND 'catalog.product_search_tsv_gin'::regclass IN (SELECT relid FROM pg_partition_ancestors(i.indexrelid)))
+             FROM pg_class c WHERE c.oid = app.vendor_partition('catalog.product_search', 'aaaaaaaa-0000-4000-8000-00000000000a')),
+          'r:1', 'a vendor''s search rows are one table (no hash leaves), with the GIN index attached');
 SELECT ok((SELECT bool_and(i.indisvalid) FROM pg_index i
             WHERE i.indexrelid IN ('catalog.products_search_tsv_gin'::regclass, 'catalog.products_dietary_tags_gin'::regclass,
                                    'catalog.products_allergens_gin'::regclass, 'crm.customers_search_tsv_gin'::regclass)),

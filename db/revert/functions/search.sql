@@ -1,4 +1,4 @@
--- Deploy odyssey:functions/search to pg
+-- Revert odyssey:functions/search from pg: the previous deploy (search over catalog.products)
 -- requires: schema/product_search_tiers
 -- requires: functions/health_derivations
 -- Product search (PRD §5.6), customer search for operators (PRD §5.3) and the health profile
@@ -17,7 +17,8 @@ COMMENT ON FUNCTION api.encode_cursor(jsonb) IS 'Opaque cursor: URL-safe base64 
 
 CREATE OR REPLACE FUNCTION api.decode_cursor(p_cursor text)
 RETURNS jsonb
-LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
+-- PARALLEL UNSAFE: its exception block starts a subtransaction, which a parallel query cannot.
+LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL UNSAFE
 AS $$
 DECLARE
     v_b64 text := pg_catalog.translate(p_cursor, '-_', '+/');
