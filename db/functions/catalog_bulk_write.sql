@@ -1,6 +1,7 @@
 -- Deploy odyssey:functions/catalog_bulk_write to pg
 -- requires: schema/product_features
 -- requires: functions/catalog_triggers
+-- requires: schema/product_features_protein_list
 -- Catalog row maintenance at bulk speed (a CSV merge writes 100,000 products per statement):
 --   * barcode uniqueness (catalog.product_barcodes) kept by statement-level triggers over the
 --     transition tables instead of one definer-rights call per row: same rule (a barcode is one
@@ -10,6 +11,8 @@
 -- Measured on 100,000 ingested products: barcode maintenance 37.7 s -> see the ingest benchmark.
 -- v0.6.0 -> this: the per-tag rows carry the nutrient vector too (schema/product_features_score_lists:
 -- matching scores its goal lists from index-only scans).
+-- v0.7.0 -> this: every row carries p0p (schema/product_features_protein_list), which is then NOT
+-- NULL (the column was filled when it was added; from here on this trigger writes it).
 BEGIN;
 
 CREATE OR REPLACE FUNCTION matching.nutrient_vector(p_nutrition jsonb)
@@ -40,9 +43,10 @@ BEGIN
          WHERE f.vendor_id = o.vendor_id AND f.product_id = o.id;
     END IF;
     IF TG_OP IN ('INSERT', 'UPDATE') THEN
-        INSERT INTO matching.product_features (vendor_id, product_id, tag, p0, fib, amask, p0f, updated_at, tmask, nut,
-                                               ingr, external_id, name, brand)
-        SELECT n.vendor_id, n.id, t.tag, n.p0, n.fib, n.amask, n.p0 - n.fib, n.updated_at, n.tmask, n.nut,
+        INSERT INTO matching.product_features (vendor_id, product_id, tag, p0, fib, amask, p0f, p0p, updated_at, tmask,
+                                               nut, ingr, external_id, name, brand)
+        SELECT n.vendor_id, n.id, t.tag, n.p0, n.fib, n.amask, n.p0 - n.fib, matching.product_p0p(n.p0, n.nut),
+               n.updated_at, n.tmask, n.nut,
                CASE WHEN t.tag = '' AND n.ingredients IS NOT NULL THEN pg_catalog.to_tsvector('simple'::regconfig, n.ingredients) END,
                CASE WHEN t.tag = '' THEN n.external_id END, CASE WHEN t.tag = '' THEN n.name END,
                CASE WHEN t.tag = '' THEN n.brand END
@@ -116,5 +120,8 @@ CREATE OR REPLACE TRIGGER products_barcodes_insert AFTER INSERT ON catalog.produ
     REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION catalog.product_barcodes_sync();
 CREATE OR REPLACE TRIGGER products_barcodes_update AFTER UPDATE ON catalog.products
     REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION catalog.product_barcodes_sync();
+
+-- Every row has p0p now (filled by schema/product_features_protein_list, written above since).
+ALTER TABLE matching.product_features ALTER COLUMN p0p SET NOT NULL;
 
 COMMIT;

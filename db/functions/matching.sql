@@ -1,5 +1,6 @@
 -- Deploy odyssey:functions/matching to pg
 -- requires: schema/product_features
+-- requires: functions/catalog_bulk_write
 -- requires: functions/health_derivations
 -- Health-aware matching (PRD §5.7, §6.4, §7.2; notes.md: exact top K, never a 200-row prefilter).
 --
@@ -20,10 +21,14 @@
 -- Exactness with early stopping (Fagin's threshold algorithm, batched): sorted lists are read to
 -- depth d, the candidates' exact scores computed, and the loop stops when the K-th best exact score
 -- beats an upper bound of every unseen product's score; otherwise d grows 4x (at worst to the whole
--- catalog, which is then scored exactly) -- or, when list A alone bounds the unseen, the next round
--- reads list A up to the key whose bound equals the K-th score (all ties at once). Every list is
--- scored straight from its index-only scan (schema/product_features_score_lists), in one query per
--- round.
+-- catalog, which is then scored exactly) and, in modes p0 and p0f, every list is read in one go up
+-- to its cut: the key where the bound of the products it could still hide meets the K-th score
+-- (list A: products without goal tags; the goal lists: products with m goal tags need the m-th
+-- smallest last key past cut_m, so one goal list goes to cut_n, one to cut_(n-1), ..., one to
+-- cut_1 -- the deepest to the list whose last key is highest, the sparsest at the top). A list
+-- read to its cut and found shorter than d hides only products past the cut: its last key is the
+-- cut. Every list is scored straight from its index-only scan
+-- (schema/product_features_score_lists), in one query per round.
 -- The bound: penalty >= alpha * p0 with
 -- alpha = min(R_n / L_n) over sodium, added sugars, saturated fat (R = 2300, 50, 20; 0 when one has
 -- no ceiling), and fiber_term = beta * fib with beta = 28 / floor. Modes:
@@ -32,8 +37,11 @@
 --        lambda in [beta, alpha] and fib >= 0: beta*fib - penalty <= -lambda * (p0 - fib), so an
 --        unseen product scores at most -alpha * lastA when lastA >= 0 and -beta * lastA when
 --        lastA < 0 (matching.key_bound; with alpha alone, fiber-rich catalogs read ~30x deeper)
+--   p0p  (no fiber bonus, a protein ceiling: CKD) list A by p0p = p0 + protein / 50 asc; penalty
+--        >= alpha_p * p0p with alpha_p = min(R_n / L_n) over the same three and protein (R = 50 g)
+--        (schema/product_features_protein_list); unseen: budget part <= -alpha_p * lastA
 --   two  (otherwise)               A by p0 asc and B by fib desc; <= beta*lastB - alpha*lastA
--- Ceilings outside p0 (e.g. CKD protein) only add penalty, so the bound stays valid (if looser).
+-- Ceilings outside the key (e.g. protein in p0f) only add penalty, so the bound stays valid (if looser).
 -- Allergens filter the lists themselves (amask is INCLUDEd), so a list's depth counts only products
 -- the customer may eat as far as allergens go. Per-serving caps and the blacklist filter the scored
 -- candidates; excluded ingredients (tsvector, a heap visit) only those walked in rank order until K
@@ -142,11 +150,16 @@ DECLARE
     v_n_a      integer;
     v_last_b   float8;
     v_n_b      integer;
-    v_tlast    float8[];
-    v_cut      float8 := 'Infinity';
+    v_tags     text[];
+    v_tcut     float8[];
+    v_glast    float8[];
+    v_order    integer[];
+    v_y        float8;
+    v_key      float8;
     v_t        float8;
     v_lam      float8;
     v_lasts    float8[];
+    v_i        integer;
 
     v_thr      float8;
     v_fb       float8;
@@ -186,7 +199,11 @@ BEGIN
     v_alpha := CASE WHEN v_lmax[10] IS NULL OR v_lmax[8] IS NULL OR v_lmax[4] IS NULL THEN 0
                     ELSE least(2300 / v_lmax[10], 50 / v_lmax[8], 20 / v_lmax[4]) END;
     -- Which sorted lists bound the unseen products (see the header).
-    v_mode := CASE WHEN v_beta = 0 THEN 'p0' WHEN v_alpha > 0 AND v_beta <= v_alpha THEN 'p0f' ELSE 'two' END;
+    v_mode := CASE WHEN v_beta = 0 AND v_alpha > 0 AND v_lmax[2] IS NOT NULL THEN 'p0p'
+                   WHEN v_beta = 0 THEN 'p0' WHEN v_alpha > 0 AND v_beta <= v_alpha THEN 'p0f' ELSE 'two' END;
+    IF v_mode = 'p0p' THEN
+        v_alpha := least(v_alpha, 50 / v_lmax[2]);
+    END IF;
 
     v_avoid := ARRAY(SELECT DISTINCT x FROM unnest(v_prof.avoid_allergens ||
                        ARRAY(SELECT jsonb_array_elements_text(coalesce(v_prof.derived_limits #> '{hard,exclude_allergens}', '[]')))) x
@@ -211,28 +228,36 @@ BEGIN
     v_white := ARRAY(SELECT w.product_id FROM crm.customer_whitelists w
                       WHERE w.vendor_id = v_vendor AND w.customer_id = p_customer_id);
 
+    -- The lists: '' (list A) and each goal tag, with the key each is read up to (its cut).
+    v_tags := ARRAY[''] || CASE WHEN v_wp > 0 THEN ARRAY(SELECT DISTINCT x FROM unnest(v_goals) x WHERE x <> '' ORDER BY 1)
+                                ELSE '{}'::text[] END;
+    v_tcut := array_fill('Infinity'::float8, ARRAY[cardinality(v_tags)]);
     v_d := CASE WHEN p_depth IS NULL THEN greatest(2 * p_k, 40) ELSE greatest(p_depth, 1) END;
     LOOP
         v_rounds := v_rounds + 1;
         -- The sorted lists are scored straight from their index-only scans: list A (tag '': every
-        -- allergen-eligible product by p0, or p0 - fib, ascending), the goal lists T_g (tag g: each
+        -- allergen-eligible product by its mode's key -- p0, p0 - fib or p0p -- ascending), the goal lists T_g (tag g: each
         -- goal tag's products by the same key; one index holds all of them) and in mode two list B
         -- (by fiber descending); whitelisted products are looked up. The K best: caps and the
         -- blacklist filter every candidate, excluded ingredients (a heap visit each) only those
-        -- walked in rank order. v_cut (set only when list A alone bounds the unseen) ends list A.
+        -- walked in rank order. Each list ends at its depth or its cut, whichever comes first.
         WITH t AS MATERIALIZED (
             SELECT g.tag, l.product_id, l.updated_at, l.tmask, l.nut, l.k
-              FROM (SELECT '' AS tag
-                    UNION SELECT x FROM unnest(CASE WHEN v_wp > 0 THEN v_goals END) x WHERE x <> '') g
+              FROM unnest(v_tags, v_tcut) AS g(tag, cut)
              CROSS JOIN LATERAL (
                     (SELECT f.product_id, f.updated_at, f.tmask, f.nut, f.p0f AS k FROM matching.product_features f
                       WHERE v_mode = 'p0f' AND f.vendor_id = v_vendor AND f.tag = g.tag AND (f.amask & v_mask) = 0
-                        AND f.p0f <= v_cut
+                        AND f.p0f <= g.cut
                       ORDER BY f.p0f, f.product_id LIMIT v_d)
                     UNION ALL
+                    (SELECT f.product_id, f.updated_at, f.tmask, f.nut, f.p0p FROM matching.product_features f
+                      WHERE v_mode = 'p0p' AND f.vendor_id = v_vendor AND f.tag = g.tag AND (f.amask & v_mask) = 0
+                        AND f.p0p <= g.cut
+                      ORDER BY f.p0p, f.product_id LIMIT v_d)
+                    UNION ALL
                     (SELECT f.product_id, f.updated_at, f.tmask, f.nut, f.p0 FROM matching.product_features f
-                      WHERE v_mode <> 'p0f' AND f.vendor_id = v_vendor AND f.tag = g.tag AND (f.amask & v_mask) = 0
-                        AND f.p0 <= v_cut
+                      WHERE v_mode IN ('p0', 'two') AND f.vendor_id = v_vendor AND f.tag = g.tag AND (f.amask & v_mask) = 0
+                        AND f.p0 <= g.cut
                       ORDER BY f.p0, f.product_id LIMIT v_d)) l
         ), b AS MATERIALIZED (
             SELECT f.product_id, f.updated_at, f.tmask, f.nut, f.fib AS k FROM matching.product_features f
@@ -270,33 +295,58 @@ BEGIN
                (SELECT min(x.score) FROM top x), (SELECT count(*) FROM top x),
                (SELECT max(t.k) FROM t WHERE t.tag = ''), (SELECT count(*) FROM t WHERE t.tag = ''),
                (SELECT min(b.k) FROM b), (SELECT count(*) FROM b), (SELECT count(*) FROM pool),
-               -- the last key of every goal list read to full depth (an exhausted one hides nothing)
-               (SELECT coalesce(array_agg(l.last), '{}')
-                  FROM (SELECT max(t.k) AS last FROM t WHERE t.tag <> '' GROUP BY t.tag HAVING count(*) >= v_d) l)
-          INTO v_ids, v_kth, v_n, v_last_a, v_n_a, v_last_b, v_n_b, v_scanned, v_tlast;
+               -- per goal list (in v_tags order): its last key if read to full depth, else its cut
+               -- (NULL: read to the end, it hides nothing)
+               ARRAY(SELECT CASE WHEN coalesce(c.n, 0) >= v_d THEN c.last WHEN g.cut < 'Infinity' THEN g.cut END
+                       FROM unnest(v_tags, v_tcut) WITH ORDINALITY AS g(tag, cut, i)
+                       LEFT JOIN (SELECT t.tag, count(*) AS n, max(t.k) AS last FROM t GROUP BY t.tag) c ON c.tag = g.tag
+                      WHERE g.i > 1 ORDER BY g.i)
+          INTO v_ids, v_kth, v_n, v_last_a, v_n_a, v_last_b, v_n_b, v_scanned, v_glast;
 
-        EXIT WHEN v_n_a < v_d;              -- every eligible product (with a key <= v_cut) was read
+        IF v_n_a < v_d THEN
+            EXIT WHEN v_tcut[1] = 'Infinity';   -- every eligible product was read
+            v_last_a := v_tcut[1];              -- read to its cut: unseen products lie past it
+        END IF;
         -- An unseen product without goal tags scores at most v_thr; with m of the n goals, at most
         -- w_p * m / n + w_b * (fb - bound of the m-th smallest last key of A and those goal lists).
         v_fb := CASE WHEN v_mode = 'two' AND v_n_b >= v_d THEN v_beta * coalesce(v_last_b, 0) ELSE 0 END;
         v_thr := v_wb * (v_fb - matching.key_bound(coalesce(v_last_a, 0), v_alpha, v_beta));
-        SELECT array_agg(greatest(v_last_a, x) ORDER BY greatest(v_last_a, x)) INTO v_lasts FROM unnest(v_tlast) x;
+        SELECT array_agg(greatest(v_last_a, x) ORDER BY greatest(v_last_a, x)) INTO v_lasts FROM unnest(v_glast) x
+         WHERE x IS NOT NULL;
         FOR v_m IN 1 .. coalesce(cardinality(v_lasts), 0) LOOP
             v_thr := greatest(v_thr, v_wp * v_m / v_ng + v_wb * (v_fb - matching.key_bound(v_lasts[v_m], v_alpha, v_beta)));
         END LOOP;
         EXIT WHEN v_n >= p_k AND v_kth > v_thr + 1e-6;           -- no unseen product can enter
-        v_d := v_d * 4;
-        IF v_n >= p_k AND (v_ng = 0 OR v_wp = 0) AND v_mode <> 'two' THEN
-            -- Only list A bounds the unseen: the entries that could still beat the K-th score are
-            -- exactly those with key <= v_cut (bound(v_cut) = K-th - 1e-6). Read them all in one go
-            -- (ties at the K-th score, common at the top, would otherwise take several rounds).
-            v_t := v_kth - 1e-6;
-            v_lam := v_wb * CASE WHEN v_t > 0 THEN v_beta ELSE v_alpha END;
-            IF v_lam > 0 THEN
-                v_cut := least(v_cut, -v_t / v_lam);
-                v_d := v_d * 16;
-            END IF;
+        IF v_n_a < v_d THEN
+            -- List A ended at its cut, yet an unseen product may still enter (the cuts are exact,
+            -- so only rounding could get here): read on without cuts, to the end if need be.
+            v_tcut := array_fill('Infinity'::float8, ARRAY[cardinality(v_tags)]);
+        ELSIF v_n >= p_k AND v_mode <> 'two' AND v_wb > 0 THEN
+            -- Cuts: an unseen product with m goal tags scores at most w_p*m/n - w_b*bound(key), so
+            -- only keys below cut_m, where bound(cut_m) = (w_p*m/n - t)/w_b with t = K-th - 2e-6,
+            -- can still enter. Read the lists to their cuts in one go (ties at the K-th score,
+            -- common at the top, would otherwise take several rounds); the K-th only rises, so a
+            -- cut only shrinks.
+            v_t := v_kth - 2e-6;                   -- past the cut: at most K-th - 2e-6 (stop test: 1e-6)
+            v_order := ARRAY(SELECT g.i FROM unnest(v_glast) WITH ORDINALITY AS g(last, i)
+                              WHERE g.last IS NOT NULL ORDER BY g.last DESC, g.i);
+            FOR v_m IN 0 .. cardinality(v_order) LOOP
+                v_y := (CASE WHEN v_m > 0 THEN v_wp * v_m / v_ng ELSE 0 END - v_t) / v_wb;
+                v_lam := CASE WHEN v_y < 0 THEN v_beta ELSE v_alpha END;
+                IF v_lam > 0 THEN
+                    v_key := v_y / v_lam;
+                ELSIF v_y < 0 THEN
+                    v_key := -1;                   -- bound(key) >= 0 > y for every key: none can enter
+                ELSE
+                    CONTINUE;                      -- no finite key bounds these products
+                END IF;
+                -- cut_0 to list A; cut_m to the goal list ranked n'-m+1 by last key, highest first
+                v_i := CASE WHEN v_m = 0 THEN 1 ELSE 1 + v_order[cardinality(v_order) - v_m + 1] END;
+                v_tcut[v_i] := least(v_tcut[v_i], v_key);
+            END LOOP;
         END IF;
+        -- 4x deeper; 64x when list A has a cut (then the cuts, not the depth, end the lists)
+        v_d := least(v_d::bigint * CASE WHEN v_tcut[1] < 'Infinity' THEN 64 ELSE 4 END, 1 << 30)::integer;
     END LOOP;
 
     -- Results with reasons.

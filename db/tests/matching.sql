@@ -1,9 +1,11 @@
 -- Matching: every hard filter (allergens through synonyms, blacklist, per-serving limits, diet hard
 -- rules, inactive, soft-deleted), soft budgets and bonuses (fiber, goals, whitelist, vendor weights),
 -- tie-breakers, determinism, exactness against a naive full scan (also on a catalog large enough for
--- the early-stopping scan to take several rounds), the cache (hit, invalidation), audit and access.
+-- the early-stopping scan to take several rounds; the list a customer's bound needs: p0, p0 - fib,
+-- p0 + protein for CKD, two lists; every list read to its cut in one go), the cache (hit,
+-- invalidation), audit and access.
 BEGIN;
-SELECT plan(49);
+SELECT plan(58);
 
 UPDATE health.diet_rules SET active = false WHERE active;
 INSERT INTO health.diet_rules (vendor_id, condition_code, policy) VALUES
@@ -52,14 +54,17 @@ UPDATE catalog.products SET soft_deleted_at = now() WHERE id = pg_temp.pid('dele
 
 INSERT INTO crm.customers (id, vendor_id, external_id, full_name, email, age, location)
 SELECT pg_temp.cid(x), 'e0000000-0000-4000-8000-0000000000a1', x, 'N ' || x, x || '@example.com', 40, '{}'
-  FROM unnest(ARRAY['strict', 'plain', 'diab', 'noprof', 'big']) x;
+  FROM unnest(ARRAY['strict', 'plain', 'diab', 'noprof', 'big', 'kidney', 'kidney-heavy']) x;
 INSERT INTO health.customer_health_profiles (vendor_id, customer_id, height_cm, weight_kg, age, gender, activity_level,
                                              conditions, diet_goals, avoid_allergens, macro_targets)
 VALUES ('e0000000-0000-4000-8000-0000000000a1', pg_temp.cid('strict'), 170, 70, 40, 'female', 'light',
         '{celiac,hypertension}', '{vegan}', '{dairy}', '{"per_serving_max": {"sodium_mg": 300}}'),
        ('e0000000-0000-4000-8000-0000000000a1', pg_temp.cid('plain'), 180, 80, 40, 'male', 'moderate', '{}', '{}', '{}', '{}'),
        ('e0000000-0000-4000-8000-0000000000a1', pg_temp.cid('diab'), 180, 80, 40, 'male', 'moderate', '{type2_diabetes}', '{}', '{}', '{}'),
-       ('e0000000-0000-4000-8000-0000000000a1', pg_temp.cid('big'), 165, 60, 50, 'other', 'light', '{type2_diabetes,ckd}', '{vegan,high_fiber}', '{peanuts}', '{}');
+       ('e0000000-0000-4000-8000-0000000000a1', pg_temp.cid('big'), 165, 60, 50, 'other', 'light', '{type2_diabetes,ckd}', '{vegan,high_fiber}', '{peanuts}', '{}'),
+       ('e0000000-0000-4000-8000-0000000000a1', pg_temp.cid('kidney'), 175, 75, 60, 'male', 'light', '{ckd}', '{vegan}', '{}', '{}'),
+       -- 0.6 g/kg at 110 kg: a protein ceiling of 66 g, above the 50 g reference, so alpha_p < alpha
+       ('e0000000-0000-4000-8000-0000000000a1', pg_temp.cid('kidney-heavy'), 190, 110, 60, 'male', 'light', '{ckd}', '{}', '{}', '{}');
 INSERT INTO crm.customer_blacklists (vendor_id, customer_id, product_id) VALUES ('e0000000-0000-4000-8000-0000000000a1', pg_temp.cid('strict'), pg_temp.pid('black'));
 INSERT INTO crm.customer_whitelists (vendor_id, customer_id, product_id) VALUES ('e0000000-0000-4000-8000-0000000000a1', pg_temp.cid('strict'), pg_temp.pid('white'));
 
@@ -167,6 +172,43 @@ SELECT is(pg_temp.ids(matching.match_products_for_customer(pg_temp.cid('big'), 2
           ARRAY(SELECT product_id FROM pg_temp.naive(pg_temp.cid('big'), 20)), 'first list depth 1 (many rounds, goal lists): still the exact top 20');
 SELECT is(matching.match_products_for_customer(pg_temp.cid('plain'), 20, 1) -> 'items',
           matching.match_products_for_customer(pg_temp.cid('plain'), 20) -> 'items', 'the first list depth does not change the result');
+SELECT is(matching.match_products_for_customer(pg_temp.cid('kidney'), 20) #>> '{stats,bound_mode}', 'p0p',
+          'a CKD customer (protein ceiling, no fiber bonus) reads the p0 + protein list');
+SELECT is(pg_temp.ids(matching.match_products_for_customer(pg_temp.cid('kidney'), 20)),
+          ARRAY(SELECT product_id FROM pg_temp.naive(pg_temp.cid('kidney'), 20)), 'p0p with a goal list: exact top 20 on 3,000 products');
+SELECT is(pg_temp.ids(matching.match_products_for_customer(pg_temp.cid('kidney'), 20, 1)),
+          ARRAY(SELECT product_id FROM pg_temp.naive(pg_temp.cid('kidney'), 20)), 'p0p from list depth 1: still the exact top 20');
+SELECT is(pg_temp.ids(matching.match_products_for_customer(pg_temp.cid('kidney-heavy'), 20, 1)),
+          ARRAY(SELECT product_id FROM pg_temp.naive(pg_temp.cid('kidney-heavy'), 20)),
+          'p0p, protein ceiling above the reference (alpha_p = 50/66): exact top 20 from depth 1');
+SELECT is(pg_temp.ids(matching.match_products_for_customer(pg_temp.cid('kidney-heavy'), 20)),
+          ARRAY(SELECT product_id FROM pg_temp.naive(pg_temp.cid('kidney-heavy'), 20)),
+          'and from the default depth');
+-- The bound's factor alpha_p must take the protein ceiling into account: in a vendor of two
+-- products, 5 g added sugar (p0p 0.10, penalty 0.10) and 6 g protein (p0p 0.12, penalty 6/66 = 0.09),
+-- a bound with alpha = 1 would stop after the first and miss the better second.
+INSERT INTO core.vendors (id, name) VALUES ('e0000000-0000-4000-8000-0000000000c3', 'Match Test C');
+SET LOCAL odyssey.vendor_id = 'e0000000-0000-4000-8000-0000000000c3';
+INSERT INTO catalog.products (id, vendor_id, external_id, name, brand, description, category_id, price, nutrition)
+SELECT catalog.product_id('e0000000-0000-4000-8000-0000000000c3', x), 'e0000000-0000-4000-8000-0000000000c3', x, x, 'B', 'd',
+       (SELECT id FROM catalog.tax_categories WHERE code = 't-match-cat'), 1, n
+  FROM (VALUES ('sugar5', '{"added_sugars_g": 5}'::jsonb), ('protein6', '{"protein_g": 6}')) v(x, n);
+INSERT INTO crm.customers (id, vendor_id, external_id, full_name, email, age, location)
+VALUES (crm.customer_id('e0000000-0000-4000-8000-0000000000c3', 'heavy'), 'e0000000-0000-4000-8000-0000000000c3', 'heavy', 'H', 'h@example.com', 60, '{}');
+INSERT INTO health.customer_health_profiles (vendor_id, customer_id, height_cm, weight_kg, age, gender, activity_level, conditions)
+VALUES ('e0000000-0000-4000-8000-0000000000c3', crm.customer_id('e0000000-0000-4000-8000-0000000000c3', 'heavy'), 190, 110, 60, 'male', 'light', '{ckd}');
+SELECT is(matching.match_products_for_customer(crm.customer_id('e0000000-0000-4000-8000-0000000000c3', 'heavy'), 1, 1) #>> '{items,0,external_id}',
+          'protein6', 'p0p: a protein ceiling above 50 g loosens the bound (alpha_p = 50/66), so the better product past the first is found');
+SET LOCAL odyssey.vendor_id = 'e0000000-0000-4000-8000-0000000000a1';
+SELECT is((SELECT count(*) FROM matching.product_features WHERE vendor_id = 'e0000000-0000-4000-8000-0000000000a1'
+             AND p0p IS DISTINCT FROM p0 + coalesce(nut[2], 0) / 50), 0::bigint, 'every feature row carries p0p = p0 + protein / 50 g');
+-- Once a round has K candidates, every list -- goal lists too -- is read to its cut: the next round
+-- ends it (reading the goal lists 4x deeper per round, this customer took 3 rounds and 923 candidates).
+SELECT is(matching.match_products_for_customer(pg_temp.cid('big'), 20) #>> '{stats,rounds}', '2',
+          'two goal lists, p0f: the lists read to their cuts end the search in the second round');
+-- With list p0 (protein outside the key) this customer needed 303 candidates; p0p needs 76.
+SELECT cmp_ok((matching.match_products_for_customer(pg_temp.cid('kidney'), 20) #>> '{stats,candidates_scored}')::int, '<', 150,
+              'p0p: the protein-aware bound stops within half the candidates the p0 bound needed');
 -- A vendor general rule laxer than the reference values: alpha < beta, the two-list bound.
 INSERT INTO health.diet_rules (vendor_id, condition_code, policy) VALUES ('e0000000-0000-4000-8000-0000000000a1', 'general',
     '{"limits": {"sodium_mg": {"max": 5000}, "added_sugars_g": {"max": 100}, "saturated_fat_g": {"max": 40}, "fiber_g": {"min": 20}}}');

@@ -1,4 +1,4 @@
--- Revert odyssey:functions/catalog_bulk_write from pg (to the @v0.6.0 version)
+-- Revert odyssey:functions/catalog_bulk_write from pg: the previous deploy (feature rows without p0p), p0p nullable again
 -- requires: schema/product_features
 -- requires: functions/catalog_triggers
 -- Catalog row maintenance at bulk speed (a CSV merge writes 100,000 products per statement):
@@ -8,6 +8,8 @@
 --   * matching.nutrient_vector() as a plain expression (inlinable), and the product_features
 --     trigger computing each product's vector once (it was evaluated once per reference).
 -- Measured on 100,000 ingested products: barcode maintenance 37.7 s -> see the ingest benchmark.
+-- v0.6.0 -> this: the per-tag rows carry the nutrient vector too (schema/product_features_score_lists:
+-- matching scores its goal lists from index-only scans).
 BEGIN;
 
 CREATE OR REPLACE FUNCTION matching.nutrient_vector(p_nutrition jsonb)
@@ -40,8 +42,7 @@ BEGIN
     IF TG_OP IN ('INSERT', 'UPDATE') THEN
         INSERT INTO matching.product_features (vendor_id, product_id, tag, p0, fib, amask, p0f, updated_at, tmask, nut,
                                                ingr, external_id, name, brand)
-        SELECT n.vendor_id, n.id, t.tag, n.p0, n.fib, n.amask, n.p0 - n.fib, n.updated_at, n.tmask,
-               CASE WHEN t.tag = '' THEN n.nut END,
+        SELECT n.vendor_id, n.id, t.tag, n.p0, n.fib, n.amask, n.p0 - n.fib, n.updated_at, n.tmask, n.nut,
                CASE WHEN t.tag = '' AND n.ingredients IS NOT NULL THEN pg_catalog.to_tsvector('simple'::regconfig, n.ingredients) END,
                CASE WHEN t.tag = '' THEN n.external_id END, CASE WHEN t.tag = '' THEN n.name END,
                CASE WHEN t.tag = '' THEN n.brand END
@@ -115,5 +116,7 @@ CREATE OR REPLACE TRIGGER products_barcodes_insert AFTER INSERT ON catalog.produ
     REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION catalog.product_barcodes_sync();
 CREATE OR REPLACE TRIGGER products_barcodes_update AFTER UPDATE ON catalog.products
     REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION catalog.product_barcodes_sync();
+
+ALTER TABLE matching.product_features ALTER COLUMN p0p DROP NOT NULL;
 
 COMMIT;

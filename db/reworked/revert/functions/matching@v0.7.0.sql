@@ -1,0 +1,401 @@
+-- Revert odyssey:functions/matching from pg (to the @v0.6.0 version)
+-- requires: schema/product_features
+-- requires: functions/health_derivations
+-- Health-aware matching (PRD §5.7, §6.4, §7.2; notes.md: exact top K, never a 200-row prefilter).
+--
+-- Eligible = active, not soft-deleted (the rows of matching.product_features), none of the
+-- customer's avoid_allergens nor of the diet rules' exclude_allergens (after value-synonym
+-- normalization), no excluded ingredient word (e.g. celiac: wheat, rye, barley, ...), within every
+-- explicit per-serving ceiling of macro_targets.per_serving_max (a product that does not state a
+-- capped nutrient is not eligible), not blacklisted.
+--
+-- Score (rounded to 6 decimals):
+--   w_budget * (fiber_term - penalty) + w_pref * goal_fit + w_whitelist * whitelisted
+--   penalty    = sum over the customer's daily ceilings L_n (derived_limits) of amount_n / L_n
+--   fiber_term = fiber_g / daily fiber floor, when a rule asks for the fiber bonus (diabetes)
+--   goal_fit   = |dietary_tags ∩ diet_goals| / |diet_goals|
+--   weights from the vendor's active scoring_policies: budget_fit (1), preference_fit (0.5), whitelist (1)
+-- Order: score desc, updated_at desc (recency), product_id.
+--
+-- Exactness with early stopping (Fagin's threshold algorithm, batched): sorted lists are read to
+-- depth d, the candidates' exact scores computed, and the loop stops when the K-th best exact score
+-- beats an upper bound of every unseen product's score; otherwise d grows 4x (at worst to the whole
+-- catalog, which is then scored exactly). The bound: penalty >= alpha * p0 with
+-- alpha = min(R_n / L_n) over sodium, added sugars, saturated fat (R = 2300, 50, 20; 0 when one has
+-- no ceiling), and fiber_term = beta * fib with beta = 28 / floor. Modes:
+--   p0   (no fiber bonus)          list A by p0 asc; unseen: budget part <= -alpha * lastA
+--   p0f  (fiber bonus, beta<=alpha) list A by p0 - fib asc; beta*fib - alpha*p0 <= -alpha*(p0 - fib)
+--   two  (otherwise)               A by p0 asc and B by fib desc; <= beta*lastB - alpha*lastA
+-- Ceilings outside p0 (e.g. CKD protein) only add penalty, so the bound stays valid (if looser).
+-- Allergens filter the lists themselves (from the index, amask is INCLUDEd); per-serving caps,
+-- excluded ingredients and the blacklist filter the candidates (filtering the lists too needs a heap
+-- visit per list entry, which measured slower).
+-- Goal lists T_g (same key, one per goal tag): an unseen product with m goal tags is unseen in their
+-- lists, so its key >= the m-th smallest of their last keys, and its goal bonus is w_pref * m / n.
+-- Whitelisted products are always candidates (unseen products carry no whitelist bonus).
+BEGIN;
+
+DROP FUNCTION matching.match_products_for_customer(uuid, integer, integer);
+
+CREATE OR REPLACE FUNCTION matching.penalty(nut float8[], l float8[])
+RETURNS float8
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$
+    -- sum over nutrient keys with a daily ceiling of amount / ceiling, in key order (inlined).
+    SELECT 0::float8 +
+           CASE WHEN l[1] IS NULL THEN 0::float8 ELSE coalesce(nut[1], 0) / l[1] END +
+           CASE WHEN l[2] IS NULL THEN 0::float8 ELSE coalesce(nut[2], 0) / l[2] END +
+           CASE WHEN l[3] IS NULL THEN 0::float8 ELSE coalesce(nut[3], 0) / l[3] END +
+           CASE WHEN l[4] IS NULL THEN 0::float8 ELSE coalesce(nut[4], 0) / l[4] END +
+           CASE WHEN l[5] IS NULL THEN 0::float8 ELSE coalesce(nut[5], 0) / l[5] END +
+           CASE WHEN l[6] IS NULL THEN 0::float8 ELSE coalesce(nut[6], 0) / l[6] END +
+           CASE WHEN l[7] IS NULL THEN 0::float8 ELSE coalesce(nut[7], 0) / l[7] END +
+           CASE WHEN l[8] IS NULL THEN 0::float8 ELSE coalesce(nut[8], 0) / l[8] END +
+           CASE WHEN l[9] IS NULL THEN 0::float8 ELSE coalesce(nut[9], 0) / l[9] END +
+           CASE WHEN l[10] IS NULL THEN 0::float8 ELSE coalesce(nut[10], 0) / l[10] END +
+           CASE WHEN l[11] IS NULL THEN 0::float8 ELSE coalesce(nut[11], 0) / l[11] END +
+           CASE WHEN l[12] IS NULL THEN 0::float8 ELSE coalesce(nut[12], 0) / l[12] END +
+           CASE WHEN l[13] IS NULL THEN 0::float8 ELSE coalesce(nut[13], 0) / l[13] END +
+           CASE WHEN l[14] IS NULL THEN 0::float8 ELSE coalesce(nut[14], 0) / l[14] END
+$$;
+COMMENT ON FUNCTION matching.penalty(float8[], float8[]) IS 'Budget penalty of a nutrient vector: sum of amount / daily ceiling over the keys that have one.';
+
+CREATE OR REPLACE FUNCTION matching.within_caps(nut float8[], c float8[])
+RETURNS boolean
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+AS $$
+    -- every per-serving cap holds; a product that does not state a capped nutrient fails it.
+    SELECT (c[1] IS NULL OR coalesce(nut[1] <= c[1], false))
+       AND (c[2] IS NULL OR coalesce(nut[2] <= c[2], false))
+       AND (c[3] IS NULL OR coalesce(nut[3] <= c[3], false))
+       AND (c[4] IS NULL OR coalesce(nut[4] <= c[4], false))
+       AND (c[5] IS NULL OR coalesce(nut[5] <= c[5], false))
+       AND (c[6] IS NULL OR coalesce(nut[6] <= c[6], false))
+       AND (c[7] IS NULL OR coalesce(nut[7] <= c[7], false))
+       AND (c[8] IS NULL OR coalesce(nut[8] <= c[8], false))
+       AND (c[9] IS NULL OR coalesce(nut[9] <= c[9], false))
+       AND (c[10] IS NULL OR coalesce(nut[10] <= c[10], false))
+       AND (c[11] IS NULL OR coalesce(nut[11] <= c[11], false))
+       AND (c[12] IS NULL OR coalesce(nut[12] <= c[12], false))
+       AND (c[13] IS NULL OR coalesce(nut[13] <= c[13], false))
+       AND (c[14] IS NULL OR coalesce(nut[14] <= c[14], false))
+$$;
+COMMENT ON FUNCTION matching.within_caps(float8[], float8[]) IS 'True when every per-serving cap (NULL = none) holds for a nutrient vector (unstated = fails).';
+
+CREATE OR REPLACE FUNCTION matching.match_products_for_customer(p_customer_id uuid, p_k integer DEFAULT 20)
+RETURNS jsonb
+LANGUAGE plpgsql
+STABLE
+SECURITY DEFINER
+SET search_path = ''
+AS $$
+DECLARE
+    v_vendor   uuid := app.current_vendor_id();
+    v_prof     health.customer_health_profiles;
+    v_keys     text[] := catalog.nutrient_keys();
+    v_lmax     float8[];
+    v_psmax    float8[];
+    v_caps     boolean;
+    v_fmin     float8;
+    v_alpha    float8;
+    v_beta     float8 := 0;
+    v_mode     text;
+    v_mask     integer;
+    v_avoid    text[];
+    v_ingr     text[];
+    v_ingr_q   tsquery;
+    v_goals    text[];
+    v_gmask    integer;
+    v_ng       integer;
+    v_weights  jsonb;
+    v_wb       float8;
+    v_wp       float8;
+    v_ww       float8;
+    v_white    uuid[];
+    v_d        integer;
+    v_rounds   integer := 0;
+    v_cand     uuid[];
+    v_ids      uuid[];
+    v_last_a   float8;
+    v_n_a      integer;
+    v_last_b   float8;
+    v_n_b      integer;
+    v_last_t   float8;
+    v_n_t      integer;
+    v_lasts    float8[];
+
+    v_thr      float8;
+    v_fb       float8;
+    v_kth      float8;
+    v_n        integer;
+    v_m        integer;
+    v_g        text;
+    v_items    jsonb;
+    v_scanned  integer;
+BEGIN
+    v_vendor := app.require_vendor();
+    IF p_k IS NULL OR p_k < 1 OR p_k > 200 THEN
+        RAISE EXCEPTION 'k must be between 1 and 200' USING ERRCODE = 'OD422',
+              DETAIL = '[{"field": "k", "code": "out_of_range", "message": "k must be between 1 and 200"}]';
+    END IF;
+    IF NOT EXISTS (SELECT FROM crm.customers c WHERE c.vendor_id = v_vendor AND c.id = p_customer_id
+                     AND c.soft_deleted_at IS NULL) THEN
+        RAISE EXCEPTION 'customer % not found', p_customer_id USING ERRCODE = 'OD404';
+    END IF;
+    SELECT * INTO v_prof FROM health.customer_health_profiles p
+     WHERE p.vendor_id = v_vendor AND p.customer_id = p_customer_id;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'customer % has no health profile', p_customer_id USING ERRCODE = 'OD404',
+              HINT = 'PUT /customers/{id}/health first.';
+    END IF;
+
+    -- Daily ceilings and the fiber floor, per nutrient key (NULL = none).
+    v_lmax := ARRAY(SELECT CASE WHEN v_prof.derived_limits #> ARRAY['limits', k, 'max'] IS NOT NULL
+                                THEN greatest((v_prof.derived_limits #>> ARRAY['limits', k, 'max'])::float8, 1e-6) END
+                      FROM unnest(v_keys) WITH ORDINALITY u(k, i) ORDER BY i);
+    v_psmax := ARRAY(SELECT (v_prof.macro_targets #>> ARRAY['per_serving_max', k])::float8
+                       FROM unnest(v_keys) WITH ORDINALITY u(k, i) ORDER BY i);
+    v_caps := EXISTS (SELECT FROM unnest(v_psmax) x WHERE x IS NOT NULL);
+    v_fmin := (v_prof.derived_limits #>> '{limits,fiber_g,min}')::float8;
+    IF coalesce((v_prof.derived_limits ->> 'fiber_bonus')::boolean, false) AND v_fmin > 0 THEN
+        v_beta := 28 / v_fmin;
+    END IF;
+    v_alpha := CASE WHEN v_lmax[10] IS NULL OR v_lmax[8] IS NULL OR v_lmax[4] IS NULL THEN 0
+                    ELSE least(2300 / v_lmax[10], 50 / v_lmax[8], 20 / v_lmax[4]) END;
+    -- Which sorted lists bound the unseen products (see the header).
+    v_mode := CASE WHEN v_beta = 0 THEN 'p0' WHEN v_alpha > 0 AND v_beta <= v_alpha THEN 'p0f' ELSE 'two' END;
+
+    v_avoid := ARRAY(SELECT DISTINCT x FROM unnest(v_prof.avoid_allergens ||
+                       ARRAY(SELECT jsonb_array_elements_text(coalesce(v_prof.derived_limits #> '{hard,exclude_allergens}', '[]')))) x
+                     ORDER BY 1);
+    v_mask := health.allergen_mask(v_avoid);
+    v_ingr := ARRAY(SELECT jsonb_array_elements_text(coalesce(v_prof.derived_limits #> '{hard,exclude_ingredients}', '[]')));
+    IF cardinality(v_ingr) > 0 THEN
+        SELECT string_agg('(' || q::text || ')', ' | ')::tsquery INTO v_ingr_q
+          FROM (SELECT phraseto_tsquery('simple'::regconfig, w) AS q FROM unnest(v_ingr) w) s
+         WHERE q::text <> '';
+    END IF;
+    v_goals := v_prof.diet_goals;
+    v_ng := cardinality(v_goals);
+    v_gmask := matching.tag_mask(v_goals);
+
+    SELECT sp.weights INTO v_weights FROM matching.scoring_policies sp WHERE sp.vendor_id = v_vendor AND sp.active;
+    v_weights := coalesce(v_weights, '{}');
+    v_wb := greatest(coalesce((v_weights ->> 'budget_fit')::float8, 1), 0);
+    v_wp := greatest(coalesce((v_weights ->> 'preference_fit')::float8, 0.5), 0);
+    v_ww := greatest(coalesce((v_weights ->> 'whitelist')::float8, 1), 0);
+
+    v_white := ARRAY(SELECT w.product_id FROM crm.customer_whitelists w
+                      WHERE w.vendor_id = v_vendor AND w.customer_id = p_customer_id);
+
+    v_d := greatest(2 * p_k, 40);
+    LOOP
+        v_rounds := v_rounds + 1;
+        -- List A: every allergen-eligible product, by p0 (or p0 - fib) ascending.
+        IF v_mode = 'p0f' THEN
+            SELECT array_agg(s.product_id), max(s.k), count(*) INTO v_cand, v_last_a, v_n_a
+              FROM (SELECT f.product_id, f.p0f AS k FROM matching.product_features f
+                     WHERE f.vendor_id = v_vendor AND f.tag = '' AND (f.amask & v_mask) = 0
+                     ORDER BY f.p0f, f.product_id LIMIT v_d) s;
+        ELSE
+            SELECT array_agg(s.product_id), max(s.k), count(*) INTO v_cand, v_last_a, v_n_a
+              FROM (SELECT f.product_id, f.p0 AS k FROM matching.product_features f
+                     WHERE f.vendor_id = v_vendor AND f.tag = '' AND (f.amask & v_mask) = 0
+                     ORDER BY f.p0, f.product_id LIMIT v_d) s;
+        END IF;
+        v_cand := coalesce(v_cand, '{}') || v_white;
+        v_fb := 0;
+        IF v_mode = 'two' AND v_n_a >= v_d THEN
+            -- List B: by fiber descending.
+            SELECT array_agg(s.product_id), min(s.fib), count(*) INTO v_ids, v_last_b, v_n_b
+              FROM (SELECT f.product_id, f.fib FROM matching.product_features f
+                     WHERE f.vendor_id = v_vendor AND f.tag = '' AND (f.amask & v_mask) = 0
+                     ORDER BY f.fib DESC, f.product_id LIMIT v_d) s;
+            v_cand := v_cand || coalesce(v_ids, '{}');
+            v_fb := v_beta * coalesce(v_last_b, 0);
+        END IF;
+        -- An unseen product without goal tags scores at most this.
+        v_thr := v_wb * (v_fb - v_alpha * coalesce(v_last_a, 0));
+        IF v_ng > 0 AND v_wp > 0 AND v_n_a >= v_d THEN
+            -- Lists T_g: products with goal tag g. An unseen product with m of the goals scores at
+            -- most w_p * m / n + w_b * (fb - alpha * (m-th smallest last key of those lists)).
+            v_lasts := '{}';
+            FOREACH v_g IN ARRAY v_goals LOOP
+                IF v_mode = 'p0f' THEN
+                    SELECT array_agg(s.product_id), max(s.k), count(*) INTO v_ids, v_last_t, v_n_t
+                      FROM (SELECT f.product_id, f.p0f AS k FROM matching.product_features f
+                             WHERE f.vendor_id = v_vendor AND f.tag = v_g AND (f.amask & v_mask) = 0
+                             ORDER BY f.p0f, f.product_id LIMIT v_d) s;
+                ELSE
+                    SELECT array_agg(s.product_id), max(s.k), count(*) INTO v_ids, v_last_t, v_n_t
+                      FROM (SELECT f.product_id, f.p0 AS k FROM matching.product_features f
+                             WHERE f.vendor_id = v_vendor AND f.tag = v_g AND (f.amask & v_mask) = 0
+                             ORDER BY f.p0, f.product_id LIMIT v_d) s;
+                END IF;
+                v_cand := v_cand || coalesce(v_ids, '{}');
+                IF v_n_t >= v_d THEN                -- exhausted lists hold no unseen product
+                    v_lasts := v_lasts || greatest(v_last_a, v_last_t);
+                END IF;
+            END LOOP;
+            SELECT array_agg(x ORDER BY x) INTO v_lasts FROM unnest(v_lasts) x;
+            FOR v_m IN 1 .. coalesce(cardinality(v_lasts), 0) LOOP
+                v_thr := greatest(v_thr, v_wp * v_m / v_ng + v_wb * (v_fb - v_alpha * v_lasts[v_m]));
+            END LOOP;
+        END IF;
+
+        -- Exact scores of the candidates; the K best.
+        WITH c AS (SELECT DISTINCT x AS product_id FROM unnest(v_cand) x),
+        scored AS (
+            SELECT f.product_id, f.updated_at,
+                   round((v_wb * (CASE WHEN v_beta > 0 THEN coalesce(f.nut[9], 0) / v_fmin ELSE 0 END
+                                  - matching.penalty(f.nut, v_lmax))
+                          + CASE WHEN v_ng > 0 THEN v_wp * bit_count((f.tmask & v_gmask)::bit(32))::float8 / v_ng ELSE 0 END
+                          + CASE WHEN f.product_id = ANY (v_white) THEN v_ww ELSE 0 END)::numeric, 6) AS score
+              FROM c
+              JOIN matching.product_features f ON f.vendor_id = v_vendor AND f.tag = '' AND f.product_id = c.product_id
+             WHERE (f.amask & v_mask) = 0
+               AND (v_ingr_q IS NULL OR f.ingr IS NULL OR NOT f.ingr @@ v_ingr_q)
+               AND (NOT v_caps OR matching.within_caps(f.nut, v_psmax))
+               AND NOT EXISTS (SELECT FROM crm.customer_blacklists b
+                                WHERE b.vendor_id = v_vendor AND b.customer_id = p_customer_id AND b.product_id = f.product_id)
+        ), top AS (
+            SELECT s.*, row_number() OVER (ORDER BY s.score DESC, s.updated_at DESC, s.product_id) AS rank
+              FROM scored s ORDER BY s.score DESC, s.updated_at DESC, s.product_id LIMIT p_k
+        )
+        SELECT array_agg(t.product_id ORDER BY t.rank), min(t.score), count(*), (SELECT count(*) FROM c)
+          INTO v_ids, v_kth, v_n, v_scanned FROM top t;
+
+        EXIT WHEN v_n_a < v_d;                                   -- every eligible product was read
+        EXIT WHEN v_n >= p_k AND v_kth > v_thr + 1e-6;           -- no unseen product can enter
+        v_d := v_d * 4;
+    END LOOP;
+
+    -- Results with reasons.
+    SELECT coalesce(jsonb_agg(jsonb_build_object(
+               'rank', r.rank, 'product_id', r.product_id, 'external_id', r.external_id, 'name', r.name,
+               'brand', r.brand, 'score', r.score, 'reasons', r.reasons, 'budget_use', r.budget_use)
+             ORDER BY r.rank), '[]')
+      INTO v_items
+      FROM (SELECT u.product_id, u.rank, f.external_id, f.name, f.brand,
+                   round((v_wb * (CASE WHEN v_beta > 0 THEN coalesce(f.nut[9], 0) / v_fmin ELSE 0 END
+                                  - matching.penalty(f.nut, v_lmax))
+                          + CASE WHEN v_ng > 0 THEN v_wp * bit_count((f.tmask & v_gmask)::bit(32))::float8 / v_ng ELSE 0 END
+                          + CASE WHEN f.product_id = ANY (v_white) THEN v_ww ELSE 0 END)::numeric, 6) AS score,
+                   to_jsonb(ARRAY(
+                       SELECT reason FROM (
+                           SELECT 1 AS o, 'on your whitelist' AS reason WHERE f.product_id = ANY (v_white)
+                           UNION ALL SELECT 2, 'fits ' || g || ' goal' FROM unnest(v_goals) g
+                                      WHERE (f.tmask & matching.tag_mask(ARRAY[g])) <> 0
+                           UNION ALL SELECT 3, 'low sodium' WHERE f.nut[10] <= 140
+                           UNION ALL SELECT 4, 'high fiber' WHERE f.nut[9] >= 5
+                           UNION ALL SELECT 5, 'low saturated fat' WHERE f.nut[4] <= 1
+                           UNION ALL SELECT 6, 'low added sugar' WHERE f.nut[8] <= 1
+                           UNION ALL SELECT 7, 'fiber bonus (' || array_to_string(ARRAY(
+                                         SELECT jsonb_array_elements_text(v_prof.derived_limits #> '{limits,fiber_g,min_sources}')), ', ') || ')'
+                                      WHERE v_beta > 0 AND f.nut[9] > 0
+                           UNION ALL SELECT 8, 'uses under 10% of every daily budget'
+                                      WHERE NOT EXISTS (SELECT FROM generate_subscripts(v_lmax, 1) i
+                                                         WHERE v_lmax[i] IS NOT NULL AND coalesce(f.nut[i], 0) / v_lmax[i] >= 0.1)
+                       ) rs ORDER BY o, reason)) AS reasons,
+                   (SELECT coalesce(jsonb_object_agg(v_keys[i], round((coalesce(f.nut[i], 0) / v_lmax[i])::numeric, 4)), '{}')
+                      FROM generate_subscripts(v_lmax, 1) i WHERE v_lmax[i] IS NOT NULL) AS budget_use
+              FROM unnest(v_ids) WITH ORDINALITY u(product_id, rank)
+              JOIN matching.product_features f ON f.vendor_id = v_vendor AND f.tag = '' AND f.product_id = u.product_id) r;
+
+    RETURN jsonb_build_object(
+        'customer_id', p_customer_id,
+        'k', p_k,
+        'items', v_items,
+        'constraints', jsonb_build_object(
+            'conditions', coalesce(v_prof.derived_limits -> 'conditions', '[]'),
+            'allergens_excluded', to_jsonb(v_avoid),
+            'ingredients_excluded', to_jsonb(v_ingr),
+            'per_serving_max', coalesce(v_prof.macro_targets -> 'per_serving_max', '{}'),
+            'daily_limits', coalesce(v_prof.derived_limits -> 'limits', '{}'),
+            'blacklisted', (SELECT count(*) FROM crm.customer_blacklists b WHERE b.vendor_id = v_vendor AND b.customer_id = p_customer_id),
+            'diet_goals', to_jsonb(v_goals),
+            'fiber_bonus', v_beta > 0,
+            'weights', jsonb_build_object('budget_fit', v_wb, 'preference_fit', v_wp, 'whitelist', v_ww)),
+        'stats', jsonb_build_object('exact', true, 'rounds', v_rounds, 'candidates_scored', v_scanned, 'bound_mode', v_mode));
+END
+$$;
+COMMENT ON FUNCTION matching.match_products_for_customer(uuid, integer) IS
+  'Exact top-K products of the current vendor for a customer: hard filters, soft budgets, goals, whitelist, vendor weights; deterministic (score, recency, id). Uncached.';
+
+CREATE OR REPLACE FUNCTION api.match_products(p_customer_id uuid, p_k integer DEFAULT 20)
+RETURNS jsonb
+LANGUAGE plpgsql
+VOLATILE
+SECURITY DEFINER
+SET search_path = ''
+AS $$
+DECLARE
+    v_vendor  uuid := app.current_vendor_id();
+    v_version bigint;
+    v_cached  jsonb;
+    v_result  jsonb;
+BEGIN
+    IF coalesce(app.current_app_role(), '') NOT IN ('superadmin', 'vendor_admin', 'vendor_operator') THEN
+        RAISE EXCEPTION 'matching reads health data: admin or operator role required' USING ERRCODE = 'OD403';
+    END IF;
+    v_vendor := app.require_vendor();
+    IF p_k IS NULL OR p_k < 1 OR p_k > 200 THEN
+        RAISE EXCEPTION 'k must be between 1 and 200' USING ERRCODE = 'OD422',
+              DETAIL = '[{"field": "k", "code": "out_of_range", "message": "k must be between 1 and 200"}]';
+    END IF;
+    SELECT v.catalog_version INTO v_version FROM core.vendors v WHERE v.id = v_vendor;
+
+    SELECT mc.results INTO v_cached FROM matching.matches_cache mc
+     WHERE mc.vendor_id = v_vendor AND mc.customer_id = p_customer_id AND mc.catalog_version = v_version
+       AND mc.ttl_at > pg_catalog.clock_timestamp();
+    IF v_cached IS NOT NULL AND (v_cached ->> 'k')::integer >= p_k THEN
+        PERFORM audit.record('health_read', 'health.customer_health_profiles', p_customer_id::text, v_vendor,
+                             NULL, jsonb_build_object('purpose', 'matching', 'cache', 'hit', 'k', p_k));
+        RETURN v_cached || jsonb_build_object(
+            'k', p_k, 'cache', 'hit',
+            'items', (SELECT coalesce(jsonb_agg(e ORDER BY i), '[]')
+                        FROM jsonb_array_elements(v_cached -> 'items') WITH ORDINALITY a(e, i) WHERE i <= p_k));
+    END IF;
+
+    v_result := matching.match_products_for_customer(p_customer_id, p_k)
+                || jsonb_build_object('catalog_version', v_version, 'generated_at', pg_catalog.now());
+    PERFORM audit.record('health_read', 'health.customer_health_profiles', p_customer_id::text, v_vendor,
+                         NULL, jsonb_build_object('purpose', 'matching', 'cache', 'miss', 'k', p_k));
+    DELETE FROM matching.matches_cache mc
+     WHERE mc.vendor_id = v_vendor AND mc.customer_id = p_customer_id AND mc.catalog_version <> v_version;
+    INSERT INTO matching.matches_cache (vendor_id, customer_id, catalog_version, results, ttl_at)
+    VALUES (v_vendor, p_customer_id, v_version, v_result, pg_catalog.now() + interval '15 minutes')
+    ON CONFLICT (vendor_id, customer_id, catalog_version)
+    DO UPDATE SET results = EXCLUDED.results, ttl_at = EXCLUDED.ttl_at, created_at = pg_catalog.now();
+    RETURN v_result || jsonb_build_object('cache', 'miss');
+END
+$$;
+COMMENT ON FUNCTION api.match_products(uuid, integer) IS
+  'GET /matches/:customerId?k= : exact top-K matches, cached per (vendor, customer, catalog_version) for 15 minutes; health read audited.';
+
+CREATE OR REPLACE FUNCTION matching.invalidate_vendor_matches()
+RETURNS trigger
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = ''
+AS $$
+BEGIN
+    DELETE FROM matching.matches_cache mc WHERE mc.vendor_id = coalesce(NEW.vendor_id, OLD.vendor_id);
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION matching.invalidate_vendor_matches() IS 'AFTER row trigger on scoring_policies: a weight change drops the vendor''s cached matches.';
+
+CREATE OR REPLACE TRIGGER scoring_policies_invalidate_matches AFTER INSERT OR UPDATE OR DELETE ON matching.scoring_policies
+    FOR EACH ROW EXECUTE FUNCTION matching.invalidate_vendor_matches();
+
+GRANT EXECUTE ON FUNCTION matching.penalty(float8[], float8[]), matching.within_caps(float8[], float8[])
+   TO odyssey_superadmin, odyssey_vendor_admin, odyssey_vendor_operator, odyssey_worker;
+GRANT EXECUTE ON FUNCTION matching.match_products_for_customer(uuid, integer)
+   TO odyssey_superadmin, odyssey_vendor_admin, odyssey_vendor_operator, odyssey_worker;
+GRANT EXECUTE ON FUNCTION api.match_products(uuid, integer)
+   TO odyssey_superadmin, odyssey_vendor_admin, odyssey_vendor_operator;
+
+DROP FUNCTION matching.key_bound(float8, float8, float8);
+
+COMMIT;

@@ -1,0 +1,4 @@
+-- Verify odyssey:functions/catalog_bulk_write on pg
+SELECT 'catalog.product_barcodes_sync()'::regprocedure;
+SELECT 1/count(*) FROM pg_trigger WHERE tgrelid = 'catalog.products'::regclass AND tgname = 'products_barcodes_insert';
+SELECT 1/count(*) FROM pg_trigger WHERE tgrelid = 'catalog.products'::regclass AND tgname = 'products_barcodes_update';
