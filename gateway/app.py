@@ -442,6 +442,8 @@ class Gateway:
     async def _in_transaction(self, conn, ep: Endpoint, principal: tuple, call_sql: str, params: list[Any],
                               idem: tuple | None, token: str | None, replica: bool) -> Outcome:
         outcome = Outcome(status=ep.status, body="", served_by="replica" if replica else "primary")
+        if idem is None:
+            return await self._pipelined(conn, ep, principal, call_sql, params, token, replica, outcome)
         async with conn.transaction():
             cur = conn.cursor()
             if replica:
@@ -465,6 +467,33 @@ class Gateway:
             outcome.body = (await cur.fetchone())[0] or "null"
             if idem is not None:
                 await cur.execute("SELECT api.idempotency_finish(%s, %s, %s::jsonb)", (idem[0], outcome.status, outcome.body))
+        if ep.writes:
+            cur = await conn.execute("SELECT pg_current_wal_lsn()::text")
+            outcome.wal_lsn = (await cur.fetchone())[0]
+        return outcome
+
+    @staticmethod
+    async def _pipelined(conn, ep: Endpoint, principal: tuple, call_sql: str, params: list[Any],
+                         token: str | None, replica: bool, outcome: Outcome) -> Outcome:
+        """Resolve and call in one round trip: both statements go out in one pipeline, before its one
+        Sync, so PostgreSQL runs them as one implicit transaction -- the role and settings that resolve
+        sets are local to it, and an error in either rolls both back. (A BEGIN/COMMIT pair around them
+        cost two more round trips, ~0.9 ms a request.) A write's WAL position is read after the Sync,
+        that is after its commit."""
+        resolve, call = conn.cursor(), conn.cursor()
+        async with conn.pipeline():
+            if replica:
+                await resolve.execute(RESOLVE.format(extra=REPLICA_EXTRA), (token, *principal))
+            else:
+                await resolve.execute(RESOLVE.format(extra=""), principal)
+            await call.execute(call_sql, params)
+        row = await resolve.fetchone()
+        outcome.vendor_id, outcome.app_role = row[1], row[2]
+        if replica:
+            if not row[4]:
+                raise _NotReplayed()
+            outcome.lag = float(json.loads(row[3]).get("lag_seconds") or 0)
+        outcome.body = (await call.fetchone())[0] or "null"
         if ep.writes:
             cur = await conn.execute("SELECT pg_current_wal_lsn()::text")
             outcome.wal_lsn = (await cur.fetchone())[0]

@@ -56,6 +56,11 @@ DECLARE
     v_tsq      tsquery;
     v_sort     text;
     v_where    text := 'p.vendor_id = $1';           -- soft-deleted products have no search row
+    v_filter   text := '';                           -- filters no index orders by (tags, allergens)
+    v_keyset   text;
+    v_pred     text;
+    v_need     integer;
+    v_fence    boolean;
     v_tier     integer;
     v_page     jsonb;
     v_got      integer;
@@ -118,14 +123,14 @@ BEGIN
         END IF;
         IF v_filters ? 'tags.any' THEN
             v_tags := health.normalize_codes('diet', ARRAY(SELECT jsonb_array_elements_text(v_filters -> 'tags.any')));
-            v_where := v_where || ' AND p.dietary_tags && $5';
+            v_filter := v_filter || ' AND p.dietary_tags && $5';
         END IF;
         IF v_filters ? 'allergens.none' THEN
             -- Canonical codes and every label word that maps to them ("milk" also excludes "whey").
             v_allerg := health.normalize_codes('allergen', ARRAY(SELECT jsonb_array_elements_text(v_filters -> 'allergens.none')));
             v_allerg := v_allerg || ARRAY(SELECT DISTINCT s FROM ingest.synonyms_value sv, unnest(sv.synonyms) s
                                            WHERE sv.domain = 'allergen' AND sv.canonical = ANY (v_allerg));
-            v_where := v_where || ' AND NOT (p.allergens && $6)';
+            v_filter := v_filter || ' AND NOT (p.allergens && $6)';
         END IF;
         IF v_filters ? 'updated_after' THEN
             v_after := (v_filters ->> 'updated_after')::timestamptz;
@@ -165,23 +170,38 @@ BEGIN
     v_rows := '[]';
     v_n := 0;
     WHILE v_tier <= CASE WHEN v_sort = 'relevance' THEN 1 ELSE 0 END AND v_n <= p_limit LOOP
-        v_sql := 'SELECT coalesce(jsonb_agg(r ORDER BY n), ''[]''), count(*) FROM (SELECT row_number() OVER () AS n, '
-              || 'jsonb_build_object(''id'', p.id, ''external_id'', p.external_id, ''name'', p.name, ''brand'', p.brand, '
-              || '''category_id'', p.category_id, ''price'', p.price, ''currency'', p.currency, ''status'', p.status, '
-              || '''dietary_tags'', p.dietary_tags, ''allergens'', p.allergens, ''updated_at'', p.updated_at, '
-              || '''_t'', ' || v_tier || ') AS r '
-              || 'FROM (SELECT * FROM ' || v_part::text || ' p WHERE ' || v_where
+        v_need := p_limit + 1 - v_n;
+        v_keyset := CASE WHEN v_cur IS NOT NULL AND (v_cur ->> 't')::integer = v_tier
+                         THEN ' AND (p.updated_at, p.id) < (($8 ->> ''k'')::timestamptz, ($8 ->> ''id'')::uuid)' ELSE '' END;
+        v_pred := v_filter
               || CASE WHEN v_tsq IS NULL THEN ''
                       WHEN (v_sort = 'relevance' AND v_tier = 0) OR v_brands IS NOT NULL
                       THEN ' AND pg_catalog.ts_match_vq(p.search_tsv, $2)'   -- a filter (see the header)
                       ELSE ' AND p.search_tsv @@ $2' END
               || CASE WHEN v_sort = 'relevance' AND v_tier = 0 THEN ' AND p.name_tsv @@ $2'
-                      WHEN v_sort = 'relevance' THEN ' AND NOT (p.name_tsv @@ $2)' ELSE '' END
-              || CASE WHEN v_cur IS NOT NULL AND (v_cur ->> 't')::integer = v_tier
-                      THEN ' AND (p.updated_at, p.id) < (($8 ->> ''k'')::timestamptz, ($8 ->> ''id'')::uuid)' ELSE '' END
-              || ' ORDER BY p.updated_at DESC, p.id DESC LIMIT $9) p) s';
-        EXECUTE v_sql INTO v_page, v_got
-          USING v_vendor, v_tsq, v_brands, v_cats, v_tags, v_allerg, v_after, v_cur, p_limit + 1 - v_n;
+                      WHEN v_sort = 'relevance' THEN ' AND NOT (p.name_tsv @@ $2)' ELSE '' END;
+        v_sql := 'SELECT coalesce(jsonb_agg(r ORDER BY n), ''[]''), count(*) FROM (SELECT row_number() OVER () AS n, '
+              || 'jsonb_build_object(''id'', p.id, ''external_id'', p.external_id, ''name'', p.name, ''brand'', p.brand, '
+              || '''category_id'', p.category_id, ''price'', p.price, ''currency'', p.currency, ''status'', p.status, '
+              || '''dietary_tags'', p.dietary_tags, ''allergens'', p.allergens, ''updated_at'', p.updated_at, '
+              || '''_t'', ' || v_tier || ') AS r FROM (SELECT * FROM ';
+        -- The name tier, when fewer names than a page hold the words at all (whatever the other
+        -- filters): all of them from the name_tsv index, sorted -- left to itself the planner walked
+        -- the partition newest first for them (search_tsv tested as a filter hides its
+        -- selectivity) and read all 500,000 rows for a word no name holds (~0.8-1 s). Counting up to
+        -- a page of name matches costs one GIN scan of short posting lists.
+        v_fence := false;
+        IF v_tsq IS NOT NULL AND v_sort = 'relevance' AND v_tier = 0 THEN
+            EXECUTE 'SELECT count(*) FROM (SELECT FROM ' || v_part::text || ' p WHERE p.name_tsv @@ $1 LIMIT $2) s'
+               INTO v_got USING v_tsq, v_need;
+            v_fence := v_got < v_need;
+        END IF;
+        EXECUTE v_sql || CASE WHEN v_fence THEN '(SELECT * FROM ' ELSE '' END
+                      || v_part::text || ' p WHERE ' || v_where || v_keyset || v_pred
+                      || CASE WHEN v_fence THEN ' OFFSET 0) p' ELSE '' END
+                      || ' ORDER BY p.updated_at DESC, p.id DESC LIMIT $9) p) s'
+           INTO v_page, v_got
+          USING v_vendor, v_tsq, v_brands, v_cats, v_tags, v_allerg, v_after, v_cur, v_need;
         v_rows := v_rows || v_page;
         v_n := v_n + v_got;
         v_tier := v_tier + 1;

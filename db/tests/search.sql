@@ -4,7 +4,7 @@
 -- query over catalog.products; the operators' customer search; the health API (PUT with units and
 -- If-Match, GET audited).
 BEGIN;
-SELECT plan(43);
+SELECT plan(44);
 
 -- Label words (dairy/whey/casein -> milk, diabetes/t2d -> type2_diabetes) come from the seeded dictionary.
 INSERT INTO catalog.tax_categories (code, label) VALUES ('t-search-a', 'Search A'), ('t-search-b', 'Search B');
@@ -143,6 +143,8 @@ SELECT is(pg_temp.names(api.search_products('"crunchy granola" OR bar', '{"tags.
           pg_temp.naive('"crunchy granola" OR bar', NULL, '{vegan}'), 'phrase OR word with a tag filter: as the naive query');
 SELECT is(pg_temp.names(api.search_products('bar', '{"brand": ["Acme", "Bolt"]}', NULL, NULL, 200)), pg_temp.naive('bar', NULL, NULL),
           'a brand list: as the naive query');
+SELECT is(pg_temp.names(api.search_products('almonds', '{}', NULL, NULL, 200)), pg_temp.naive('almonds', NULL, NULL),
+          'a word no name holds (the name tier read from its index): as the naive query');
 SELECT is(pg_temp.page_all('granola -almonds', '{"brand": "Acme"}', 'relevance', 4), pg_temp.naive('granola -almonds', 'Acme', NULL),
           'paging by 4 through the filtered tiers: every row once, in the naive order');
 RESET ROLE;
