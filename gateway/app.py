@@ -2,6 +2,7 @@
 context in one statement, call one api function, pass its JSON through. No business rule here."""
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hashlib
 import json
@@ -174,6 +175,8 @@ class Gateway:
                                             kwargs={"autocommit": True, "application_name": "odyssey-gateway"})
                         if settings.replica_url else None)
         self.replica_down_until = 0.0
+        # Users answered 429 lately (until the window resets): their replica reads wait for admission.
+        self.limited_until: dict[str, float] = {}
 
     async def start(self) -> None:
         await self.primary.open(wait=True, timeout=30)
@@ -272,6 +275,13 @@ class Gateway:
     async def admit(self, request: Request, ep: Endpoint, req_id: str, log: dict, headers: dict) -> tuple:
         """Verifies the bearer token, reads X-Vendor-Id / X-Justification and counts the request
         against the rate limits. Returns the principal that every request transaction resolves."""
+        principal = await self.identify(request, log)
+        log["vendor_id"], log["role"] = await self._rate_limit(ep, headers, principal)
+        return principal
+
+    async def identify(self, request: Request, log: dict) -> tuple:
+        """The principal of a request -- (user, X-Vendor-Id, X-Justification, request id, client ip,
+        user agent) -- from its verified bearer token and headers; no database work."""
         user = await self.auth.authenticate(request.headers.get("authorization"))
         log["user_id"] = user
         vendor_header = request.headers.get("x-vendor-id")
@@ -285,11 +295,8 @@ class Gateway:
         justification = request.headers.get("x-justification") or None
         if justification and len(justification) > 1000:
             raise Problem(400, "X-Justification is limited to 1000 characters")
-
         client_ip = request.client.host if request.client else None
-        log["vendor_id"], log["role"] = await self._rate_limit(
-            user, vendor, ep, headers, (req_id, client_ip, request.headers.get("user-agent"), justification))
-        return (user, vendor, justification, req_id, client_ip, request.headers.get("user-agent"))
+        return (user, vendor, justification, log["req_id"], client_ip, request.headers.get("user-agent"))
 
     @staticmethod
     def idempotency(request: Request, ep: Endpoint, payload: Any) -> tuple | None:
@@ -318,33 +325,50 @@ class Gateway:
 
     async def _serve(self, request: Request, ep: Endpoint, req_id: str, log: dict, headers: dict,
                      extra: tuple[tuple[str, Any, str], ...] = ()) -> Outcome:
-        principal = await self.admit(request, ep, req_id, log, headers)
+        principal = await self.identify(request, log)
         justification = principal[2]
-        call_sql, params, payload = await self._call(request, ep, extra)
-        idem = self.idempotency(request, ep, payload)
-        token = request.headers.get("x-odyssey-wal-lsn")
-        if token is not None and not LSN_RE.match(token):
-            raise Problem(400, "X-Odyssey-Wal-Lsn must be a WAL position such as 0/3BD0000")
-
-        outcome: Outcome | None = None
-        if ep.replica and self.replica is not None and not justification and time.monotonic() >= self.replica_down_until:
-            try:
-                outcome = await self._transaction(self.replica, ep, principal, call_sql, params, None, token, replica=True)
-            except _NotReplayed:
-                self.metrics.replica_fallbacks.labels("not_replayed").inc()
-            except _ReplicaUnavailable:
-                self.metrics.replica_fallbacks.labels("unavailable").inc()
-                self.replica_down_until = time.monotonic() + 5.0
+        replica = (ep.replica and self.replica is not None and not justification
+                   and time.monotonic() >= self.replica_down_until)
+        if not replica or self.limited_until.get(principal[0], 0.0) > time.monotonic():
+            log["vendor_id"], log["role"] = await self._rate_limit(ep, headers, principal)
+            admission = None
+        else:
+            # A replica read changes nothing: admission (a statement on the primary) runs beside it,
+            # and a refusal or a 429 is answered instead of the read. A user answered 429 waits for
+            # admission until the window resets, so reads over the limit cost the replica nothing.
+            admission = asyncio.ensure_future(self._rate_limit(ep, headers, principal))
+        try:
+            call_sql, params, payload = await self._call(request, ep, extra)
+            idem = self.idempotency(request, ep, payload)
+            token = request.headers.get("x-odyssey-wal-lsn")
+            if token is not None and not LSN_RE.match(token):
+                raise Problem(400, "X-Odyssey-Wal-Lsn must be a WAL position such as 0/3BD0000")
+            outcome: Outcome | None = None
+            if replica:
+                try:
+                    outcome = await self._transaction(self.replica, ep, principal, call_sql, params, None, token, replica=True)
+                except _NotReplayed:
+                    self.metrics.replica_fallbacks.labels("not_replayed").inc()
+                except _ReplicaUnavailable:
+                    self.metrics.replica_fallbacks.labels("unavailable").inc()
+                    self.replica_down_until = time.monotonic() + 5.0
+        except BaseException:
+            if admission is not None:
+                await admission                 # a refusal or a 429 outranks the request's own error
+            raise
+        if admission is not None:
+            log["vendor_id"], log["role"] = await admission
         if outcome is None:
             outcome = await self._transaction(self.primary, ep, principal, call_sql, params, idem, None, replica=False)
         log["vendor_id"], log["role"] = outcome.vendor_id, outcome.app_role
         return outcome
 
-    async def _rate_limit(self, user: str, vendor: str | None, ep: Endpoint, headers: dict[str, str],
-                          context: tuple) -> tuple[str | None, str | None]:
+    async def _rate_limit(self, ep: Endpoint, headers: dict[str, str], principal: tuple) -> tuple[str | None, str | None]:
         """Counts the request (own statement, before the request transaction: counters are shared by
         every gateway process and must not stay locked for a whole request); a break-glass request is
         audited there too, committed whatever the request then does. Returns (vendor, role)."""
+        user, vendor, justification, req_id, client_ip, ua = principal
+        context = (req_id, client_ip, ua, justification)
         async with self.primary.connection() as conn:
             cur = await conn.execute("SELECT api.rate_limit_take(%s, %s, %s, %s, %s, %s, %s)::text",
                                      (user, vendor, ep.ingest, *context))
@@ -357,6 +381,10 @@ class Gateway:
         headers["RateLimit-Policy"] = f'{state["limit"]};w={state["window"]};comment="{state["scope"]}"'
         if not state["allowed"]:
             self.metrics.rate_limited.labels(state["scope"]).inc()
+            self.limited_until[user] = time.monotonic() + float(state["reset"])
+            if len(self.limited_until) > 10000:
+                now = time.monotonic()
+                self.limited_until = {u: t for u, t in self.limited_until.items() if t > now}
             raise Problem(429, f'rate limit exceeded ({state["limit"]} requests per minute per {state["scope"]})',
                           headers={"Retry-After": str(state["reset"])}, code="rate-limited")
         return state.get("vendor_id"), state.get("app_role")
@@ -480,13 +508,16 @@ class Gateway:
         sets are local to it, and an error in either rolls both back. (A BEGIN/COMMIT pair around them
         cost two more round trips, ~0.9 ms a request.) A write's WAL position is read after the Sync,
         that is after its commit."""
+        # prepare=False: when the first statement fails, PostgreSQL skips the rest of the pipeline --
+        # the Parse of a statement psycopg would be preparing too -- yet psycopg counts it as
+        # prepared, and the next use fails with 26000 "prepared statement does not exist".
         resolve, call = conn.cursor(), conn.cursor()
         async with conn.pipeline():
             if replica:
-                await resolve.execute(RESOLVE.format(extra=REPLICA_EXTRA), (token, *principal))
+                await resolve.execute(RESOLVE.format(extra=REPLICA_EXTRA), (token, *principal), prepare=False)
             else:
-                await resolve.execute(RESOLVE.format(extra=""), principal)
-            await call.execute(call_sql, params)
+                await resolve.execute(RESOLVE.format(extra=""), principal, prepare=False)
+            await call.execute(call_sql, params, prepare=False)
         row = await resolve.fetchone()
         outcome.vendor_id, outcome.app_role = row[1], row[2]
         if replica:

@@ -258,3 +258,16 @@ def test_default_limits_are_the_prd_ones(superuser_url: str, world: World) -> No
                        "ON CONFLICT (bucket, window_start) DO UPDATE SET hits = 600", (f"v:{vendor}",))
             vend = su.execute("SELECT api.rate_limit_take(%s, NULL, false)", (user,)).fetchone()[0]
         assert vend["scope"] == "vendor" and vend["limit"] == 600 and not vend["allowed"]
+
+
+def test_a_failed_statement_in_the_pipeline_leaves_connections_usable(client: httpx.Client, world: World) -> None:
+    """The gateway sends resolve and call in one pipeline. When resolve fails (a user of two vendors
+    without X-Vendor-Id), PostgreSQL skips the call -- including the Parse of a statement the driver
+    would be preparing at that moment; counted as prepared anyway, its next use failed with 500
+    (prepared statement does not exist). Alternate failing and good requests past the driver's
+    prepare threshold: every one gets its own answer."""
+    for _ in range(15):
+        bad = client.get("/api/v1/search/products", params={"q": "granola"}, headers=world.h("both"))
+        assert bad.status_code == 403, bad.text
+        good = client.get("/api/v1/search/products", params={"q": "granola"}, headers=world.h("viewer_a"))
+        assert good.status_code == 200, good.text
