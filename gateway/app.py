@@ -133,6 +133,31 @@ def _body_value(arg: Arg, value: Any) -> Any:
     return value
 
 
+def _resolve_statement(principal: tuple, token: str | None, replica: bool) -> tuple[str, tuple]:
+    """The statement that resolves the caller and sets role and context (on a replica, also whether
+    it has replayed the client's WAL position)."""
+    if replica:
+        return RESOLVE.format(extra=REPLICA_EXTRA), (token, *principal)
+    return RESOLVE.format(extra=""), principal
+
+
+def _resolved(outcome: Outcome, row: tuple, replica: bool) -> None:
+    """Takes vendor and role from the resolve row; a replica behind the client's WAL position is
+    refused (the primary answers instead)."""
+    outcome.vendor_id, outcome.app_role = row[1], row[2]
+    if replica:
+        if not row[4]:
+            raise _NotReplayed()
+        outcome.lag = float(json.loads(row[3]).get("lag_seconds") or 0)
+
+
+async def _wal_position(conn, ep: Endpoint, outcome: Outcome) -> None:
+    """A write's WAL position after its commit: a later read presenting it sees the write."""
+    if ep.writes:
+        cur = await conn.execute("SELECT pg_current_wal_lsn()::text")
+        outcome.wal_lsn = (await cur.fetchone())[0]
+
+
 def _list_param(values: list[str], key: str = "") -> list[str]:
     items = [v.strip() for raw in values for v in raw.split(",")]
     if any("\x00" in v for v in items):
@@ -470,39 +495,29 @@ class Gateway:
     async def _in_transaction(self, conn, ep: Endpoint, principal: tuple, call_sql: str, params: list[Any],
                               idem: tuple | None, token: str | None, replica: bool) -> Outcome:
         outcome = Outcome(status=ep.status, body="", served_by="replica" if replica else "primary")
+        resolve_sql, resolve_params = _resolve_statement(principal, token, replica)
         if idem is None:
-            return await self._pipelined(conn, ep, principal, call_sql, params, token, replica, outcome)
+            return await self._pipelined(conn, ep, resolve_sql, resolve_params, call_sql, params, replica, outcome)
+        # A write with an Idempotency-Key: its key is taken (or replayed) before the call.
         async with conn.transaction():
             cur = conn.cursor()
-            if replica:
-                await cur.execute(RESOLVE.format(extra=REPLICA_EXTRA), (token, *principal))
-            else:
-                await cur.execute(RESOLVE.format(extra=""), principal)
-            row = await cur.fetchone()
-            outcome.vendor_id, outcome.app_role = row[1], row[2]
-            if replica:
-                if not row[4]:
-                    raise _NotReplayed()
-                outcome.lag = float(json.loads(row[3]).get("lag_seconds") or 0)
-            if idem is not None:
-                await cur.execute("SELECT api.idempotency_begin(%s, %s, %s, %s)::text", idem)
-                stored = (await cur.fetchone())[0]
-                if stored is not None:
-                    replay = json.loads(stored)
-                    outcome.status, outcome.body, outcome.replayed = int(replay["status"]), json.dumps(replay["body"]), True
-                    return outcome
+            await cur.execute(resolve_sql, resolve_params)
+            _resolved(outcome, await cur.fetchone(), replica)
+            await cur.execute("SELECT api.idempotency_begin(%s, %s, %s, %s)::text", idem)
+            stored = (await cur.fetchone())[0]
+            if stored is not None:
+                replay = json.loads(stored)
+                outcome.status, outcome.body, outcome.replayed = int(replay["status"]), json.dumps(replay["body"]), True
+                return outcome
             await cur.execute(call_sql, params)
             outcome.body = (await cur.fetchone())[0] or "null"
-            if idem is not None:
-                await cur.execute("SELECT api.idempotency_finish(%s, %s, %s::jsonb)", (idem[0], outcome.status, outcome.body))
-        if ep.writes:
-            cur = await conn.execute("SELECT pg_current_wal_lsn()::text")
-            outcome.wal_lsn = (await cur.fetchone())[0]
+            await cur.execute("SELECT api.idempotency_finish(%s, %s, %s::jsonb)", (idem[0], outcome.status, outcome.body))
+        await _wal_position(conn, ep, outcome)
         return outcome
 
     @staticmethod
-    async def _pipelined(conn, ep: Endpoint, principal: tuple, call_sql: str, params: list[Any],
-                         token: str | None, replica: bool, outcome: Outcome) -> Outcome:
+    async def _pipelined(conn, ep: Endpoint, resolve_sql: str, resolve_params: tuple, call_sql: str,
+                         params: list[Any], replica: bool, outcome: Outcome) -> Outcome:
         """Resolve and call in one round trip: both statements go out in one pipeline, before its one
         Sync, so PostgreSQL runs them as one implicit transaction -- the role and settings that resolve
         sets are local to it, and an error in either rolls both back. (A BEGIN/COMMIT pair around them
@@ -513,21 +528,11 @@ class Gateway:
         # prepared, and the next use fails with 26000 "prepared statement does not exist".
         resolve, call = conn.cursor(), conn.cursor()
         async with conn.pipeline():
-            if replica:
-                await resolve.execute(RESOLVE.format(extra=REPLICA_EXTRA), (token, *principal), prepare=False)
-            else:
-                await resolve.execute(RESOLVE.format(extra=""), principal, prepare=False)
+            await resolve.execute(resolve_sql, resolve_params, prepare=False)
             await call.execute(call_sql, params, prepare=False)
-        row = await resolve.fetchone()
-        outcome.vendor_id, outcome.app_role = row[1], row[2]
-        if replica:
-            if not row[4]:
-                raise _NotReplayed()
-            outcome.lag = float(json.loads(row[3]).get("lag_seconds") or 0)
+        _resolved(outcome, await resolve.fetchone(), replica)
         outcome.body = (await call.fetchone())[0] or "null"
-        if ep.writes:
-            cur = await conn.execute("SELECT pg_current_wal_lsn()::text")
-            outcome.wal_lsn = (await cur.fetchone())[0]
+        await _wal_position(conn, ep, outcome)
         return outcome
 
     def _respond(self, ep: Endpoint, outcome: Outcome, headers: dict[str, str],

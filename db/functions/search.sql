@@ -56,7 +56,6 @@ DECLARE
     v_tsq      tsquery;
     v_sort     text;
     v_where    text := 'p.vendor_id = $1';           -- soft-deleted products have no search row
-    v_filter   text := '';                           -- filters no index orders by (tags, allergens)
     v_keyset   text;
     v_pred     text;
     v_need     integer;
@@ -123,14 +122,14 @@ BEGIN
         END IF;
         IF v_filters ? 'tags.any' THEN
             v_tags := health.normalize_codes('diet', ARRAY(SELECT jsonb_array_elements_text(v_filters -> 'tags.any')));
-            v_filter := v_filter || ' AND p.dietary_tags && $5';
+            v_where := v_where || ' AND p.dietary_tags && $5';
         END IF;
         IF v_filters ? 'allergens.none' THEN
             -- Canonical codes and every label word that maps to them ("milk" also excludes "whey").
             v_allerg := health.normalize_codes('allergen', ARRAY(SELECT jsonb_array_elements_text(v_filters -> 'allergens.none')));
             v_allerg := v_allerg || ARRAY(SELECT DISTINCT s FROM ingest.synonyms_value sv, unnest(sv.synonyms) s
                                            WHERE sv.domain = 'allergen' AND sv.canonical = ANY (v_allerg));
-            v_filter := v_filter || ' AND NOT (p.allergens && $6)';
+            v_where := v_where || ' AND NOT (p.allergens && $6)';
         END IF;
         IF v_filters ? 'updated_after' THEN
             v_after := (v_filters ->> 'updated_after')::timestamptz;
@@ -173,8 +172,7 @@ BEGIN
         v_need := p_limit + 1 - v_n;
         v_keyset := CASE WHEN v_cur IS NOT NULL AND (v_cur ->> 't')::integer = v_tier
                          THEN ' AND (p.updated_at, p.id) < (($8 ->> ''k'')::timestamptz, ($8 ->> ''id'')::uuid)' ELSE '' END;
-        v_pred := v_filter
-              || CASE WHEN v_tsq IS NULL THEN ''
+        v_pred := CASE WHEN v_tsq IS NULL THEN ''
                       WHEN (v_sort = 'relevance' AND v_tier = 0) OR v_brands IS NOT NULL
                       THEN ' AND pg_catalog.ts_match_vq(p.search_tsv, $2)'   -- a filter (see the header)
                       ELSE ' AND p.search_tsv @@ $2' END

@@ -7,8 +7,12 @@
 -- protein. With p0 alone the protein ceiling was outside every list key: for CKD customers the
 -- bound stayed loose and matching read 3,000-28,000 list entries.
 -- A column, not an expression index: a range condition on an expression with an array subscript
--- is not leakproof, so under RLS it would be a filter, not an index condition. Filled here;
--- functions/catalog_bulk_write (reworked next) writes it and makes it NOT NULL.
+-- is not leakproof, so under RLS it would be a filter, not an index condition. Filled here, vendor
+-- by vendor, with row locks only (an ADD COLUMN ... GENERATED would rewrite every vendor's rows
+-- under one ACCESS EXCLUSIVE lock); functions/catalog_bulk_write (reworked next) writes it and
+-- makes it NOT NULL. The UPDATE leaves the table's other indexes about twice their size (measured:
+-- the p0 list index of a 500k-product vendor, ~190 -> 490 MB) until they are rebuilt: on a large
+-- installation run REINDEX INDEX CONCURRENTLY on each vendor's feature indexes afterwards.
 BEGIN;
 
 CREATE OR REPLACE FUNCTION matching.product_p0p(p_p0 float8, p_nut float8[])
