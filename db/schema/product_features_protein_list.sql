@@ -12,7 +12,8 @@
 -- under one ACCESS EXCLUSIVE lock); functions/catalog_bulk_write (reworked next) writes it and
 -- makes it NOT NULL. The UPDATE leaves the table's other indexes about twice their size (measured:
 -- the p0 list index of a 500k-product vendor, 490 MB; 237 MB after REINDEX) until they are rebuilt: on a large
--- installation run REINDEX INDEX CONCURRENTLY on each vendor's feature indexes afterwards.
+-- installation run scripts/reindex-vendor-indexes matching.product_features afterwards (REINDEX
+-- INDEX CONCURRENTLY, one leaf index at a time).
 BEGIN;
 
 CREATE OR REPLACE FUNCTION matching.product_p0p(p_p0 float8, p_nut float8[])
