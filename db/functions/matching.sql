@@ -21,7 +21,7 @@
 -- Exactness with early stopping (Fagin's threshold algorithm, batched): sorted lists are read to
 -- depth d, the candidates' exact scores computed, and the loop stops when the K-th best exact score
 -- beats an upper bound of every unseen product's score; otherwise d grows 4x (at worst to the whole
--- catalog, which is then scored exactly) and, in modes p0 and p0f, every list is read in one go up
+-- catalog, which is then scored exactly) and, in every mode but two, every list is read in one go up
 -- to its cut: the key where the bound of the products it could still hide meets the K-th score
 -- (list A: products without goal tags; the goal lists: products with m goal tags need the m-th
 -- smallest last key past cut_m, so one goal list goes to cut_n, one to cut_(n-1), ..., one to
@@ -105,7 +105,7 @@ AS $$
     SELECT CASE WHEN p_key < 0 THEN p_beta ELSE p_alpha END * p_key
 $$;
 COMMENT ON FUNCTION matching.key_bound(float8, float8, float8) IS
-  'Lower bound of (penalty - fiber term) of a product whose list key (p0 or p0 - fib) is at least p_key.';
+  'Lower bound of (penalty - fiber term) of a product whose list key (p0, p0 - fib or p0p) is at least p_key.';
 
 DROP FUNCTION IF EXISTS matching.match_products_for_customer(uuid, integer);
 
@@ -146,6 +146,7 @@ DECLARE
     v_d        integer;
     v_rounds   integer := 0;
     v_ids      uuid[];
+    v_scores   numeric[];
     v_last_a   float8;
     v_n_a      integer;
     v_last_b   float8;
@@ -292,6 +293,7 @@ BEGIN
              LIMIT p_k
         )
         SELECT (SELECT array_agg(x.product_id ORDER BY x.score DESC, x.updated_at DESC, x.product_id) FROM top x),
+               (SELECT array_agg(x.score ORDER BY x.score DESC, x.updated_at DESC, x.product_id) FROM top x),
                (SELECT min(x.score) FROM top x), (SELECT count(*) FROM top x),
                (SELECT max(t.k) FROM t WHERE t.tag = ''), (SELECT count(*) FROM t WHERE t.tag = ''),
                (SELECT min(b.k) FROM b), (SELECT count(*) FROM b), (SELECT count(*) FROM pool),
@@ -301,7 +303,7 @@ BEGIN
                        FROM unnest(v_tags, v_tcut) WITH ORDINALITY AS g(tag, cut, i)
                        LEFT JOIN (SELECT t.tag, count(*) AS n, max(t.k) AS last FROM t GROUP BY t.tag) c ON c.tag = g.tag
                       WHERE g.i > 1 ORDER BY g.i)
-          INTO v_ids, v_kth, v_n, v_last_a, v_n_a, v_last_b, v_n_b, v_scanned, v_glast;
+          INTO v_ids, v_scores, v_kth, v_n, v_last_a, v_n_a, v_last_b, v_n_b, v_scanned, v_glast;
 
         IF v_n_a < v_d THEN
             EXIT WHEN v_tcut[1] = 'Infinity';   -- every eligible product was read
@@ -349,17 +351,13 @@ BEGIN
         v_d := least(v_d::bigint * CASE WHEN v_tcut[1] < 'Infinity' THEN 64 ELSE 4 END, 1 << 30)::integer;
     END LOOP;
 
-    -- Results with reasons.
+    -- Results with reasons (the scores as the last round computed them).
     SELECT coalesce(jsonb_agg(jsonb_build_object(
                'rank', r.rank, 'product_id', r.product_id, 'external_id', r.external_id, 'name', r.name,
                'brand', r.brand, 'score', r.score, 'reasons', r.reasons, 'budget_use', r.budget_use)
              ORDER BY r.rank), '[]')
       INTO v_items
-      FROM (SELECT u.product_id, u.rank, f.external_id, f.name, f.brand,
-                   round((v_wb * (CASE WHEN v_beta > 0 THEN coalesce(f.nut[9], 0) / v_fmin ELSE 0 END
-                                  - matching.penalty(f.nut, v_lmax))
-                          + CASE WHEN v_ng > 0 THEN v_wp * bit_count((f.tmask & v_gmask)::bit(32))::float8 / v_ng ELSE 0 END
-                          + CASE WHEN f.product_id = ANY (v_white) THEN v_ww ELSE 0 END)::numeric, 6) AS score,
+      FROM (SELECT u.product_id, u.rank, f.external_id, f.name, f.brand, u.score,
                    to_jsonb(ARRAY(
                        SELECT reason FROM (
                            SELECT 1 AS o, 'on your whitelist' AS reason WHERE f.product_id = ANY (v_white)
@@ -378,7 +376,7 @@ BEGIN
                        ) rs ORDER BY o, reason)) AS reasons,
                    (SELECT coalesce(jsonb_object_agg(v_keys[i], round((coalesce(f.nut[i], 0) / v_lmax[i])::numeric, 4)), '{}')
                       FROM generate_subscripts(v_lmax, 1) i WHERE v_lmax[i] IS NOT NULL) AS budget_use
-              FROM unnest(v_ids) WITH ORDINALITY u(product_id, rank)
+              FROM unnest(v_ids, v_scores) WITH ORDINALITY u(product_id, score, rank)
               JOIN matching.product_features f ON f.vendor_id = v_vendor AND f.tag = '' AND f.product_id = u.product_id) r;
 
     RETURN jsonb_build_object(
