@@ -3,15 +3,18 @@
 batched dequeue, on the cluster of the env file (scripts/cluster up), in one run:
 
   odyssey-sql     the queue protocol as the worker speaks it, from W processes connected as
-                  odyssey_worker: one pipelined transaction per round trip completes the previous
-                  job(s) and dequeues the next (n = 1 or --batch), leases, per-vendor caps
-                  (queue.vendor_caps, --cap per vendor) and fair round robin over --vendors vendors
-                  all on, exactly as in production
+                  odyssey_worker: one statement per round trip, queue.dequeue(..., p_completed)
+                  completing the previous job(s) and dequeuing the next (n = 1 or --batch), leases,
+                  per-vendor caps (queue.vendor_caps, --cap per vendor) and fair round robin over
+                  --vendors vendors all on, exactly as in production
+  odyssey-txn     the round trip of @v0.8.0 on the same functions: BEGIN, complete_many, dequeue,
+                  COMMIT in one pipeline (the baseline of the one-statement round trip)
   odyssey-worker  W real `odyssey worker` processes (handler threads, LISTEN, heartbeats, reaper;
                   --concurrency 1 in single mode, 4 in batch mode), idle when the jobs become due
                   (one NOTIFY), timed from that NOTIFY until the queue is empty
   bare            reference: a bare FOR UPDATE SKIP LOCKED queue (one table, one partial index, no
-                  leases, caps, fairness or RLS) driven by the same loop
+                  leases, caps, fairness or RLS) driven by the same loop (one message deletes the
+                  previous round's jobs and takes the next)
   procrastinate   procrastinate (pip package) with the same no-op job, W worker processes
                   (concurrency 1 each, delete_jobs=successful), its schema in a separate database
                   on the same cluster (created here, dropped at the end)
@@ -124,6 +127,23 @@ def enqueue_bare(url: str, n: int) -> None:
 # Drivers (one per process)
 # ---------------------------------------------------------------------------------------------
 def drive_odyssey(url: str, wid: str, n: int, go: mp.Event, out: mp.Queue) -> None:
+    """The worker's round trip: one statement in autocommit, queue.dequeue finishing the jobs of
+    the previous round (p_completed) before it hands out the next ones."""
+    done = 0
+    with psycopg.connect(url, autocommit=True) as c:
+        go.wait()
+        held: list[int] = []
+        while True:
+            held = [r[0] for r in c.execute("select id from queue.dequeue(%s, '{noop}', %s, '30 seconds', %s)",
+                                            (wid, n, held)).fetchall()]
+            done += len(held)
+            if not held:
+                break
+    out.put(done)
+
+
+def drive_odyssey_txn(url: str, wid: str, n: int, go: mp.Event, out: mp.Queue) -> None:
+    """The round trip of @v0.8.0: BEGIN, complete_many, dequeue, COMMIT, pipelined."""
     done = 0
     with psycopg.connect(url, autocommit=True) as c:
         go.wait()
@@ -141,17 +161,20 @@ def drive_odyssey(url: str, wid: str, n: int, go: mp.Event, out: mp.Queue) -> No
 
 
 def drive_bare(url: str, wid: str, n: int, go: mp.Event, out: mp.Queue) -> None:
+    """The same round trip on the bare queue: one message (simple query, one implicit transaction)
+    deletes the previous round's jobs, then takes the next ones. Deleting first matters: taking
+    first (e.g. the delete in an unreferenced CTE, which runs last) deadlocks under concurrency."""
     done = 0
     with psycopg.connect(url, autocommit=True) as c:
+        cur = psycopg.ClientCursor(c)
         go.wait()
         held: list[int] = []
         while True:
-            with c.pipeline(), c.transaction():
-                if held:
-                    c.execute("delete from bare where id = any(%s)", (held,))
-                cur = c.execute("update bare set status = 'running', locked_by = %s where id in "
-                                "(select id from bare where status = 'queued' order by id limit %s "
-                                "for update skip locked) returning id", (wid, n))
+            cur.execute("delete from bare where id = any(%s::bigint[]); "
+                        "update bare set status = 'running', locked_by = %s where id in "
+                        "(select id from bare where status = 'queued' order by id limit %s for update skip locked) "
+                        "returning id", (held, wid, n))
+            cur.nextset()
             held = [r[0] for r in cur.fetchall()]
             done += len(held)
             if not held:
@@ -252,7 +275,7 @@ def main() -> int:
     ap.add_argument("--batch", type=int, default=100)
     ap.add_argument("--vendors", type=int, default=10)
     ap.add_argument("--cap", type=int, default=50, help="per-vendor cap on running noop jobs (queue.vendor_caps)")
-    ap.add_argument("--skip", default="", help="comma-separated systems to skip: bare,procrastinate,worker")
+    ap.add_argument("--skip", default="", help="comma-separated systems to skip: txn,bare,procrastinate,worker")
     ap.add_argument("--json", default=None, help="also write the results to this file")
     args = ap.parse_args()
     su, wk = setting("ODYSSEY_SUPERUSER_URL"), setting("ODYSSEY_WORKER_URL")
@@ -285,12 +308,14 @@ def main() -> int:
     try:
         with psycopg.connect(su, autocommit=True) as c:
             c.execute("delete from queue.jobs where kind = 'noop'")
-        rate = enqueue_odyssey(wk, su, vs, args.batch_jobs)
-        print(f"odyssey enqueue_many: {rate:.0f} jobs/s", flush=True)
-        with psycopg.connect(su, autocommit=True) as c:
-            c.execute("delete from queue.jobs where kind = 'noop'")
         for mode, n, batch in (("single", args.single_jobs, 1), ("batch", args.batch_jobs, args.batch)):
             for w in counts:
+                # The baseline round trip first: a run after another may meet its dead index entries.
+                if "txn" not in skip:
+                    enqueue_odyssey(wk, su, vs, n)
+                    el = run_processes(lambda u, i, _n, g, o: drive_odyssey_txn(u, i, batch, g, o), wk, w, n)
+                    record("odyssey-txn", mode, w, n, el,
+                           remaining(su, "select count(*) from queue.jobs where kind = 'noop'"))
                 enqueue_odyssey(wk, su, vs, n)
                 el = run_processes(lambda u, i, _n, g, o: drive_odyssey(u, i, batch, g, o), wk, w, n)
                 record("odyssey-sql", mode, w, n, el,
@@ -308,6 +333,12 @@ def main() -> int:
                     el = run_processes(drive_procrastinate, bench_url, w, n)
                     record("procrastinate", mode, w, n, el,
                            remaining(bench_url, "select count(*) from procrastinate_jobs where status = 'todo'"))
+        # Last: its 100,000 rows deleted at once would leave dead index entries to the runs after it.
+        rate = enqueue_odyssey(wk, su, vs, args.batch_jobs)
+        print(f"odyssey enqueue_many: {rate:.0f} jobs/s", flush=True)
+        results.append({"system": "odyssey", "mode": "enqueue_many", "jobs_per_s": round(rate)})
+        with psycopg.connect(su, autocommit=True) as c:
+            c.execute("delete from queue.jobs where kind = 'noop'")
     finally:
         teardown_odyssey(su, vs)
         drop_bench_db(su)

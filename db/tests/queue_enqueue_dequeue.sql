@@ -1,6 +1,6 @@
 -- Queue: enqueue, deduplication, dequeue (single and batch), priorities, run_at, complete.
 BEGIN;
-SELECT plan(28);
+SELECT plan(29);
 
 \ir fixtures/queue_vendors.psql
 CREATE TEMP TABLE ids (name text PRIMARY KEY, id bigint);
@@ -72,6 +72,12 @@ SELECT is_empty($$ SELECT * FROM queue.dequeue('w', '{noop}', 1, '30 s') $$,
                 'a job whose run_at is in the future is not handed out, whatever its priority');
 SELECT ok(queue.next_due('{noop}') = now() + interval '1 hour', 'next_due tells idle workers when to look again');
 RESET ROLE;
+
+-- The plan of dequeue does not follow the row estimates of the moment (a queue swings from empty
+-- to millions of jobs): it is made without seq scans and explicit sorts, so it walks the indexes.
+SELECT ok((SELECT proconfig @> ARRAY['plan_cache_mode=force_generic_plan', 'enable_seqscan=off', 'enable_sort=off']
+             FROM pg_proc WHERE oid = 'queue.dequeue(text, text[], integer, interval, bigint[])'::regprocedure),
+          'dequeue plans once per session, without seq scans and explicit sorts');
 
 SELECT * FROM finish();
 ROLLBACK;

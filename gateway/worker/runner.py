@@ -1,16 +1,16 @@
 """The worker process loop.
 
-Main thread: LISTEN odyssey_queue; complete/fail what finished and dequeue more in one
-transaction (pipelined: one round trip, one commit); hand jobs to a pool of handler threads; when
-there is nothing to do, sleep until a notification, the next due job or the safety poll (no busy
-polling). A heartbeat thread extends the leases of jobs running longer than a third of the lease
-(and stops a job whose lease was lost or which was canceled); every --reap-interval seconds the
-worker runs queue.reap_expired(), which hands the jobs of dead workers to live ones, and
-ingest.expire_uploads(), which ends expired uploads (their jobs fail) and names their bytes, which
-it then deletes, hooks.purge(), which removes old outbox events and ended webhook deliveries, and
-ingest.purge_raw_pages(), which removes raw connector pages after 30 days.
-SIGTERM/SIGINT: stop dequeuing, let running jobs finish for up to --shutdown-timeout seconds,
-then interrupt them and hand them back to the queue (queue.release)."""
+Main thread: LISTEN odyssey_queue; complete/fail what finished and dequeue more in one transaction
+(one statement when nothing failed, else pipelined: one round trip, one commit); hand jobs to a pool
+of handler threads; when there is nothing to do, sleep until a notification, the next due job or the
+safety poll (no busy polling). A heartbeat thread extends the leases of jobs running longer than a
+third of the lease (and stops a job whose lease was lost or which was canceled); every
+--reap-interval seconds the worker runs queue.reap_expired(), which hands the jobs of dead workers
+to live ones, and ingest.expire_uploads(), which ends expired uploads (their jobs fail) and names
+their bytes, which it then deletes, hooks.purge(), which removes old outbox events and ended webhook
+deliveries, and ingest.purge_raw_pages(), which removes raw connector pages after 30 days.
+SIGTERM/SIGINT: stop dequeuing, let running jobs finish for up to --shutdown-timeout seconds, then
+interrupt them and hand them back to the queue (queue.release)."""
 from __future__ import annotations
 
 import logging
@@ -32,7 +32,7 @@ from ..storage import remove_upload
 log = logging.getLogger("odyssey.worker")
 CHANNEL = "odyssey_queue"
 DEQUEUE_SQL = ("select id, kind, vendor_id::text, payload, attempts, max_attempts "
-               "from queue.dequeue(%s, %s, %s, make_interval(secs => %s))")
+               "from queue.dequeue(%s, %s, %s, make_interval(secs => %s), %s)")
 
 
 @dataclass
@@ -210,20 +210,26 @@ class Worker:
             pool.submit(self._execute, run)
 
     def _round_trip(self, conn: psycopg.Connection, out: _Outcomes, n: int) -> list[tuple]:
-        """Completes, fails, releases and dequeues in one transaction and one network round trip."""
+        """Completes, fails, releases and dequeues in one transaction and one network round trip.
+        The usual round (jobs done, more wanted) is one statement in autocommit: queue.dequeue
+        finishes the completed jobs first. Failures and releases are pipelined around it."""
         if not out and n <= 0:
             return []
         wid = self.cfg.worker_id
+        if n > 0 and not out.failed and not out.released:
+            return conn.execute(DEQUEUE_SQL, (wid, self.cfg.kinds, n, self.cfg.lease, out.done)).fetchall()
         cur = None
+        # Unprepared: a statement that fails in a pipeline skips the Parse of the ones after it,
+        # which psycopg would still count as prepared.
         with conn.pipeline(), conn.transaction():
-            if out.done:
-                conn.execute("select queue.complete_many(%s, %s)", (out.done, wid))
             for job_id, error, retryable in out.failed:
-                conn.execute("select queue.fail(%s, %s, %s, %s)", (job_id, wid, error, retryable))
+                conn.execute("select queue.fail(%s, %s, %s, %s)", (job_id, wid, error, retryable), prepare=False)
             for job_id in out.released:
-                conn.execute("select queue.release(%s, %s)", (job_id, wid))
+                conn.execute("select queue.release(%s, %s)", (job_id, wid), prepare=False)
             if n > 0:
-                cur = conn.execute(DEQUEUE_SQL, (wid, self.cfg.kinds, n, self.cfg.lease))
+                cur = conn.execute(DEQUEUE_SQL, (wid, self.cfg.kinds, n, self.cfg.lease, out.done), prepare=False)
+            elif out.done:
+                conn.execute("select queue.complete_many(%s, %s)", (out.done, wid), prepare=False)
         return cur.fetchall() if cur is not None else []
 
     def _collect(self) -> _Outcomes:

@@ -56,6 +56,19 @@ def test_several_workers_process_every_job_exactly_once(probe, vendors, workers)
     assert probe.execute("select count(*) from queue.dead_letters where kind = 'probe'").fetchone()[0] == 0
 
 
+def test_failed_and_finished_jobs_of_one_round_are_all_accounted(probe, vendors, workers) -> None:
+    # Half the jobs fail their first attempt. A round with failures pipelines queue.fail with the
+    # dequeue that finishes the round's completed jobs; every job ends done, the failing ones on
+    # their second attempt, none dead-lettered, none run a third time.
+    ids = enqueue(probe, "probe", vendors[0], [{"seconds": 0, "fail_attempts": i % 2} for i in range(40)])
+    workers("--kinds", "probe", "--concurrency", "4", "--batch", "8", "--worker-id", "wf")
+    wait_for(lambda: pending(probe, "probe") == 0, 60, "the queue to drain")
+    runs = dict(probe.execute("select job_id, count(*) from queue_probe.executions group by job_id").fetchall())
+    assert runs == {job: 1 + i % 2 for i, job in enumerate(ids)}
+    assert probe.execute("select count(*) from queue_probe.executions where finished_at is null").fetchone()[0] == 20
+    assert probe.execute("select count(*) from queue.dead_letters where kind = 'probe'").fetchone()[0] == 0
+
+
 def test_vendor_cap_holds_across_workers(probe, vendors, workers) -> None:
     # probe.capped allows 2 running jobs per vendor; 3 workers x 4 threads could run 12 at once.
     enqueue(probe, "probe.capped", vendors[0], [{"seconds": 0.4} for _ in range(10)])

@@ -1,4 +1,4 @@
--- Deploy odyssey:functions/queue to pg
+-- Revert odyssey:functions/queue from pg (back to @v0.8.0: dequeue without p_completed, no finish_held)
 -- requires: schema/queue
 -- The queue's whole protocol, in SQL. A worker (role odyssey_worker) loops:
 --   queue.dequeue(worker, kinds, n, lease)  -> jobs it now holds (status running, lease set)
@@ -12,7 +12,10 @@
 -- 'machinery': the policy queue_machinery lets the owner see every tenant's jobs only inside these
 -- functions (a worker serves all vendors); everywhere else the tenant_isolation policy applies.
 -- Functions reachable by vendor roles (enqueue, cancel) check the caller's vendor themselves.
+-- v0.5.0 -> this: dequeue locks the cap slot it takes through the slots' primary key.
 BEGIN;
+
+DROP FUNCTION IF EXISTS queue.dequeue(text, text[], integer, interval, bigint[]);
 
 CREATE OR REPLACE FUNCTION queue.tenant_key(p_vendor_id uuid)
 RETURNS uuid
@@ -273,7 +276,10 @@ BEGIN
                  WHERE x.cap IS NULL OR x.cap > 0
             ),
             picked AS (
-                SELECT j.id, j.rn, s.slots, u.tenant_key, u.kind
+                -- slot: the cap slot this job takes, as a plain column. The slots are locked
+                -- through their primary key below; an array subscript is not leakproof, so under
+                -- RLS "cs.slot = slots[rn]" would be no index condition (every slot read per dequeue).
+                SELECT j.id, s.slots[j.rn] AS slot, u.tenant_key, u.kind
                   FROM (SELECT * FROM units ORDER BY served, tenant_key, kind) u
                  CROSS JOIN LATERAL (
                         -- A capped unit takes at most as many jobs as it locks free slots.
@@ -298,7 +304,7 @@ BEGIN
             taken AS (
                 UPDATE queue.jobs j
                    SET status = 'running', locked_by = p_worker, locked_at = now(),
-                       lease_expires_at = now() + p_lease, attempts = j.attempts + 1, cap_slot = p.slots[p.rn]
+                       lease_expires_at = now() + p_lease, attempts = j.attempts + 1, cap_slot = p.slot
                   FROM picked p
                  WHERE j.id = p.id
                 RETURNING j.*
@@ -307,8 +313,8 @@ BEGIN
                 UPDATE queue.cap_slots cs
                    SET job_id = p.id
                   FROM picked p
-                 WHERE p.slots IS NOT NULL AND cs.tenant_key = p.tenant_key AND cs.kind = p.kind
-                   AND cs.slot = p.slots[p.rn]
+                 WHERE p.slot IS NOT NULL AND cs.tenant_key = p.tenant_key AND cs.kind = p.kind
+                   AND cs.slot = p.slot
             ),
             turned AS (
                 -- The tenants served go to the back of the line. A turn row another dequeue
@@ -710,5 +716,7 @@ GRANT EXECUTE ON FUNCTION queue.dequeue(text, text[], integer, interval),
                           queue.reap_expired(integer), queue.next_due(text[])
    TO odyssey_worker;
 GRANT EXECUTE ON FUNCTION queue.retry_dead_letter(bigint), queue.stats() TO odyssey_worker, odyssey_superadmin;
+
+DROP FUNCTION IF EXISTS queue.finish_held(bigint[], text);
 
 COMMIT;
