@@ -32,7 +32,6 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing as mp
-import os
 import subprocess
 import sys
 import time
