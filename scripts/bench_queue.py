@@ -284,12 +284,17 @@ def main() -> int:
     with psycopg.connect(su, autocommit=True) as c:
         others = c.execute("select count(*) from pg_stat_activity where usename = 'odyssey_worker' "
                            "and datname = current_database()").fetchone()[0]
+        # hot_standby_feedback holds back the primary's horizon: taken jobs' index entries and old
+        # slot versions stay for up to a second (see the README). Say which case this run measures.
+        feedback = c.execute("select count(*) filter (where backend_xmin is not null), count(*) "
+                             "from pg_stat_replication").fetchone()
     if others:
         # A running `odyssey worker` (scripts/up starts one) takes noop jobs too: every figure
         # would be wrong, and jobs it holds when the bench tears down leak their cap slots.
         print(f"{others} odyssey_worker session(s) connected: stop other workers first "
               "(kill $(cat .odyssey/worker.pid))", file=sys.stderr)
         return 2
+    print(f"streaming replicas: {feedback[1]}, with hot_standby_feedback: {feedback[0]}", flush=True)
     counts = [int(x) for x in args.workers.split(",")]
     skip = set(filter(None, args.skip.split(",")))
     vs = vendors(args.vendors)
