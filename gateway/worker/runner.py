@@ -121,6 +121,7 @@ class Worker:
         capacity = max(self.cfg.concurrency, self.cfg.batch)
         next_reap = 0.0
         next_look = 0.0
+        next_drain = 0.0
         log.info("worker %s started: kinds=%s concurrency=%d batch=%d", self.cfg.worker_id,
                  ",".join(self.cfg.kinds), self.cfg.concurrency, self.cfg.batch)
         try:
@@ -131,7 +132,13 @@ class Worker:
                     if self.cfg.max_jobs is not None:
                         free = min(free, self.cfg.max_jobs - self.processed - len(self._running))
                     now = time.monotonic()
-                    self._drain_notifies(conn)
+                    # Notifications received during the last round trip wait in psycopg's backlog.
+                    # They only tell us to look, so they are read when they could change that (a
+                    # poll of the socket each round cost a fifth of a busy worker's main thread),
+                    # and at least every second.
+                    if (free > 0 and not (self._woken or outcomes or now >= next_look)) or now >= next_drain:
+                        self._drain_notifies(conn)
+                        next_drain = now + 1.0
                     # Look at the queue when told to, when the last look filled up, when a job just
                     # finished (its slot and maybe its vendor's cap are free) or at the safety poll.
                     look = free > 0 and (self._woken or bool(outcomes) or now >= next_look)
@@ -154,7 +161,12 @@ class Worker:
                         next_reap = now + self.cfg.reap_interval
                     if self.cfg.max_jobs is not None and self.processed >= self.cfg.max_jobs:
                         break
-                    if jobs or outcomes or self._woken:
+                    if jobs or outcomes:
+                        continue
+                    # With every slot busy a wake-up can wait: spinning here would hold the GIL
+                    # against the job threads (each job then took ~5 ms longer, the switch interval).
+                    free = min(capacity - len(self._running), self.cfg.batch)
+                    if self._woken and free > 0:
                         continue
                     if self._running:
                         self._wait_finished(0.05 if free > 0 else 1.0)
