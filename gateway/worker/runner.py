@@ -128,9 +128,7 @@ class Worker:
             while not self.stopping.is_set():
                 try:
                     outcomes = self._collect()
-                    free = min(capacity - len(self._running), self.cfg.batch)
-                    if self.cfg.max_jobs is not None:
-                        free = min(free, self.cfg.max_jobs - self.processed - len(self._running))
+                    free = self._free(capacity)
                     now = time.monotonic()
                     # Notifications received during the last round trip wait in psycopg's backlog.
                     # They only tell us to look, so they are read when they could change that (a
@@ -165,7 +163,7 @@ class Worker:
                         continue
                     # With every slot busy a wake-up can wait: spinning here would hold the GIL
                     # against the job threads (each job then took ~5 ms longer, the switch interval).
-                    free = min(capacity - len(self._running), self.cfg.batch)
+                    free = self._free(capacity)
                     if self._woken and free > 0:
                         continue
                     if self._running:
@@ -183,6 +181,14 @@ class Worker:
             self._shutdown(conn, pool)
         log.info("worker %s stopped after %d jobs", self.cfg.worker_id, self.processed)
         return 0
+
+    def _free(self, capacity: int) -> int:
+        """How many jobs the next look may take: free handler slots, at most one batch (and never
+        past --max-jobs)."""
+        free = min(capacity - len(self._running), self.cfg.batch)
+        if self.cfg.max_jobs is not None:
+            free = min(free, self.cfg.max_jobs - self.processed - len(self._running))
+        return free
 
     @staticmethod
     def _remove_expired_uploads(conn: psycopg.Connection) -> None:
