@@ -230,7 +230,7 @@ class Worker:
     def _round_trip(self, conn: psycopg.Connection, out: _Outcomes, n: int) -> list[tuple]:
         """Completes, fails, releases and dequeues in one transaction and one network round trip.
         The usual round (jobs done, more wanted) is one statement in autocommit: queue.dequeue
-        finishes the completed jobs first. Failures and releases are pipelined around it."""
+        finishes the completed jobs first. Failures and releases are pipelined before it."""
         if not out and n <= 0:
             return []
         wid = self.cfg.worker_id
