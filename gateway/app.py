@@ -151,10 +151,13 @@ def _resolved(outcome: Outcome, row: tuple, replica: bool) -> None:
         outcome.lag = float(json.loads(row[3]).get("lag_seconds") or 0)
 
 
+WAL_POSITION = "SELECT pg_current_wal_lsn()::text"
+
+
 async def _wal_position(conn, ep: Endpoint, outcome: Outcome) -> None:
     """A write's WAL position after its commit: a later read presenting it sees the write."""
     if ep.writes:
-        cur = await conn.execute("SELECT pg_current_wal_lsn()::text")
+        cur = await conn.execute(WAL_POSITION)
         outcome.wal_lsn = (await cur.fetchone())[0]
 
 
@@ -297,7 +300,7 @@ class Gateway:
         return problem_response(status, detail, instance=request.url.path, errors=errors, headers=headers,
                                 request_id=req_id)
 
-    async def admit(self, request: Request, ep: Endpoint, req_id: str, log: dict, headers: dict) -> tuple:
+    async def admit(self, request: Request, ep: Endpoint, log: dict, headers: dict) -> tuple:
         """Verifies the bearer token, reads X-Vendor-Id / X-Justification and counts the request
         against the rate limits. Returns the principal that every request transaction resolves."""
         principal = await self.identify(request, log)
@@ -522,17 +525,21 @@ class Gateway:
         Sync, so PostgreSQL runs them as one implicit transaction -- the role and settings that resolve
         sets are local to it, and an error in either rolls both back. (A BEGIN/COMMIT pair around them
         cost two more round trips, ~0.9 ms a request.) A write's WAL position is read after the Sync,
-        that is after its commit."""
+        that is after its commit, in the same round trip (a second Sync ends the transaction first)."""
         # prepare=False: when the first statement fails, PostgreSQL skips the rest of the pipeline --
         # the Parse of a statement psycopg would be preparing too -- yet psycopg counts it as
         # prepared, and the next use fails with 26000 "prepared statement does not exist".
-        resolve, call = conn.cursor(), conn.cursor()
-        async with conn.pipeline():
+        resolve, call, wal = conn.cursor(), conn.cursor(), conn.cursor()
+        async with conn.pipeline() as pipeline:
             await resolve.execute(resolve_sql, resolve_params, prepare=False)
             await call.execute(call_sql, params, prepare=False)
+            if ep.writes:
+                await pipeline.sync()
+                await wal.execute(WAL_POSITION, prepare=False)
         _resolved(outcome, await resolve.fetchone(), replica)
         outcome.body = (await call.fetchone())[0] or "null"
-        await _wal_position(conn, ep, outcome)
+        if ep.writes:
+            outcome.wal_lsn = (await wal.fetchone())[0]
         return outcome
 
     def _respond(self, ep: Endpoint, outcome: Outcome, headers: dict[str, str],

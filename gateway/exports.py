@@ -20,7 +20,7 @@ HEADER = b"row_no,field,code,message,raw\r\n"
 
 
 async def job_errors_csv(gw, request: Request, ep: Endpoint, req_id: str, log: dict, headers: dict) -> Response:
-    principal = await gw.admit(request, ep, req_id, log, headers)
+    principal = await gw.admit(request, ep, log, headers)
     try:
         job_id = str(uuid.UUID(request.path_params["id"]))
     except ValueError:

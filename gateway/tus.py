@@ -234,7 +234,7 @@ async def tus_options(gw, request: Request, ep: Endpoint, req_id: str, log: dict
 async def tus_create(gw, request: Request, ep: Endpoint, req_id: str, log: dict, headers: dict) -> Response:
     headers["Tus-Resumable"] = TUS_VERSION
     _check_version(request)
-    principal = await gw.admit(request, ep, req_id, log, headers)
+    principal = await gw.admit(request, ep, log, headers)
     if request.headers.get("upload-defer-length") is not None:
         raise Problem(400, "Upload-Defer-Length is not supported: send Upload-Length")
     length = _digits(request, "Upload-Length", required=True)
@@ -256,7 +256,7 @@ async def tus_head(gw, request: Request, ep: Endpoint, req_id: str, log: dict, h
     headers["Tus-Resumable"] = TUS_VERSION
     headers["Cache-Control"] = "no-store"
     _check_version(request)
-    principal = await gw.admit(request, ep, req_id, log, headers)
+    principal = await gw.admit(request, ep, log, headers)
     job_id = _job_id(request)
     state = await _db(gw, ep, principal, "api.ingest_upload_get", [("p_job_id", job_id, "uuid")], log)
     headers["Upload-Offset"] = str(state["offset"])
@@ -272,7 +272,7 @@ async def tus_head(gw, request: Request, ep: Endpoint, req_id: str, log: dict, h
 async def tus_patch(gw, request: Request, ep: Endpoint, req_id: str, log: dict, headers: dict) -> Response:
     headers["Tus-Resumable"] = TUS_VERSION
     _check_version(request)
-    principal = await gw.admit(request, ep, req_id, log, headers)
+    principal = await gw.admit(request, ep, log, headers)
     job_id = _job_id(request)
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if ctype != OFFSET_STREAM:
@@ -374,7 +374,7 @@ async def _receive(request: Request, fd: int, path: Path, state: dict, offset: i
 async def tus_delete(gw, request: Request, ep: Endpoint, req_id: str, log: dict, headers: dict) -> Response:
     headers["Tus-Resumable"] = TUS_VERSION
     _check_version(request)
-    principal = await gw.admit(request, ep, req_id, log, headers)
+    principal = await gw.admit(request, ep, log, headers)
     job_id = _job_id(request)
     state = await _db(gw, ep, principal, "api.ingest_upload_terminate", [("p_job_id", job_id, "uuid")], log)
     # The database said so first: a PATCH still running fails its next offset update (410).
@@ -424,7 +424,7 @@ async def _add_upload_target(request: Request, body: dict) -> None:
 async def ingest_csv_complete(gw, request: Request, ep: Endpoint, req_id: str, log: dict, headers: dict) -> Response:
     """POST /api/v1/ingest/csv/{job_id}/complete: the object is in Supabase Storage with the upload's
     length -> complete the upload (api.ingest_upload_advance queues the job), idempotently."""
-    principal = await gw.admit(request, ep, req_id, log, headers)
+    principal = await gw.admit(request, ep, log, headers)
     job_id = _job_id(request)
     idem = gw.idempotency(request, ep, None)
     state = await _db(gw, EP_GET_UPLOAD, principal, "api.ingest_upload_get", [("p_job_id", job_id, "uuid")], log)

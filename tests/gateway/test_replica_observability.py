@@ -37,6 +37,25 @@ def test_search_is_served_by_the_caught_up_replica(client: httpx.Client, world: 
     assert body["freshness"] == "fresh" and body["replica_lag_seconds"] == 0
 
 
+def test_a_write_without_idempotency_key_carries_its_wal_token(client: httpx.Client, world: World) -> None:
+    # A PATCH without Idempotency-Key is pipelined (resolve, call, Sync, WAL position in one round
+    # trip): its token is read after the commit, so a read presenting it sees the new name.
+    name = f"Okra{uuid.uuid4().hex[:8]}"
+    w = client.post("/api/v1/products", json={"items": [product(f"ryw2-{name}", world.category, name=name)]},
+                    headers=world.h("admin_a", **idem()))
+    found = client.get("/api/v1/search/products", params={"q": name},
+                       headers=world.h("viewer_a", **{"X-Odyssey-Wal-Lsn": w.headers["x-odyssey-wal-lsn"]}))
+    pid = found.json()["items"][0]["id"]
+    renamed = f"Kohlrabi{uuid.uuid4().hex[:8]}"
+    p = client.patch(f"/api/v1/products/{pid}", json={"name": renamed}, headers=world.h("operator_a"))
+    assert p.status_code == 200, p.text
+    token = p.headers["x-odyssey-wal-lsn"]
+    assert token != w.headers["x-odyssey-wal-lsn"], "the token is the PATCH's own position, after the POST's"
+    r = client.get("/api/v1/search/products", params={"q": renamed},
+                   headers=world.h("viewer_a", **{"X-Odyssey-Wal-Lsn": token}))
+    assert [i["name"] for i in r.json()["items"]] == [renamed], r.text  # never a stale answer
+
+
 def test_read_your_writes_with_the_wal_token(client: httpx.Client, world: World, replica_url: str) -> None:
     name = f"Zucchini{uuid.uuid4().hex[:8]}"
     w = client.post("/api/v1/products", json={"items": [product(f"ryw-{name}", world.category, name=name)]},
